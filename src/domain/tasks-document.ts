@@ -1,4 +1,5 @@
 import { findCycles } from './dependency-graph.js';
+import { isWorkPackageId } from './identifiers.js';
 
 export interface PlannedWorkPackage {
   id: string;
@@ -37,32 +38,58 @@ interface Draft {
 }
 
 /** Where dependency prose is expected inside the current work package section. */
-type DependencyContext =
-  | { kind: 'none' }
-  | { kind: 'section'; level: number }
-  | { kind: 'list'; started: boolean };
+type DependencyContext = { kind: 'none' } | { kind: 'section' } | { kind: 'list'; started: boolean };
 
 const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$/;
-const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
+// Any indentation: agents nest fences inside list items deeper than CommonMark's three spaces.
+const FENCE_OPEN = /^\s*(`{3,}|~{3,})(.*)$/;
+const FENCE_CLOSE = /^\s*(`{3,}|~{3,})\s*$/;
 const WP_HEADING = /^(?:work[ \t]+package[ \t]+)?(?:\*\*|__|`)?(WP\d+)\b(?:\*\*|__|`)?(.*)$/i;
 const PRIORITY_SUFFIX = /\s*\(\s*priority\s*:.*$/i;
 const PHASE_HEADING = /^phase\b/i;
 const DEPENDENCY_SECTION = /^(?:\*\*|__)?\s*(?:dependencies|dependency|depends[ \t]+on|prerequisites)\b/i;
 const LIST_MARKER = /^\s*(?:[-*+]|\d+[.)])\s+/;
 const CHECKBOX = /^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s+(.*)$/;
-const SUBTASK_ID = /^(?:\[[^\]]*\]\s*|\*\*|__|`)*(T\d+)\b/;
+// Spec Kitty inserts late subtasks with a letter suffix (T014b).
+const SUBTASK_ID = /^(?:\[[^\]]*\]\s*|\*\*|__|`)*(T\d+[a-z]?)\b/;
+const EMPHASIS = '(?:\\*\\*|__)?';
+const RANGE_SEPARATOR = '[ \\t]*(?:-|–|—|\\.\\.|to|through)[ \\t]*';
+const DEPENDENCY_LABEL = 'dependencies|dependency|depends[ \\t]+on|depends|blocked[ \\t]+by|requires|prerequisites?';
 // "Label: value" dependency lines, with emphasis around the label and/or colon in any of the usual places.
-const LABELLED_DEPENDENCY =
-  /^(?:\*\*|__)?\s*(?:dependencies|dependency|depends[ \t]+on|depends|blocked[ \t]+by|requires|prerequisites?)\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?(.*)$/i;
-const PROSE_DEPENDENCY = /^(?:\*\*|__)?\s*(?:depends?[ \t]+on|blocked[ \t]+by)\b(?:\*\*|__)?(.*)$/i;
+const LABELLED_DEPENDENCY = new RegExp(
+  `^${EMPHASIS}\\s*(?:${DEPENDENCY_LABEL})\\s*${EMPHASIS}\\s*:\\s*${EMPHASIS}(.*)$`,
+  'i',
+);
+const PROSE_DEPENDENCY = new RegExp(`^${EMPHASIS}\\s*(?:depends?[ \\t]+on|blocked[ \\t]+by)\\b${EMPHASIS}(.*)$`, 'i');
 // In a dependencies section these verbs also introduce dependencies; elsewhere they are too ambiguous.
-const SECTION_PROSE_DEPENDENCY = /^(?:\*\*|__)?\s*(?:requires|needs|after)\b(?:\*\*|__)?(.*)$/i;
-const STARTS_WITH_WP = /^(?:\*\*|__|`)?WP\d/i;
-const NO_DEPENDENCIES = /^(?:\*\*|__|`)?\s*(?:none|n\/a|nothing|no[ \t]+(?:dependencies|deps|prerequisites)|-+|—|–)(?![\w-])/i;
+const SECTION_PROSE_DEPENDENCY = new RegExp(`^${EMPHASIS}\\s*(?:requires|needs)\\b${EMPHASIS}(.*)$`, 'i');
+// "- WP01 (for X)": a bare list of ids, optionally followed by an explanation but not by a verb ("WP02 can run ...").
+const ID_LIST_ENTRY = `WP\\d+(?:${RANGE_SEPARATOR}(?:WP)?\\d+)?(?:\\*\\*|__|\`)?(?:\\s*(?:,|&|\\/|\\+|and\\b)\\s*)?`;
+const ID_LIST_ITEM = new RegExp(`^(?:\\*\\*|__|\`)?((?:${ID_LIST_ENTRY})+)(.*)$`, 'i');
+const ID_LIST_TAIL = /^(?:$|[:(—–\-.,]|(?:for|because|since|as|so)\b)/i;
+const NO_DEPENDENCIES =
+  /^(?:\*\*|__|`)?\s*(?:none|n\/a|nothing|no[ \t]+(?:dependencies|deps|prerequisites)|-+|—|–)(?![\w-])/i;
 // Clauses that name work packages which are explicitly not prerequisites.
-const STOP_CLAUSE =
-  /\b(?:but|except|excluding|parallel|concurrent(?:ly)?|alongside|not|blocks|unblocks|enables|independent(?:ly)?|however|although|though|whereas|before|then)\b|∥/i;
-const ID_OR_RANGE = /\bWP(\d+)(?:[ \t]*(?:-|–|—|\.\.|to|through)[ \t]*(?:WP)?(\d+))?\b/gi;
+const STOP_WORDS = [
+  'but',
+  'except',
+  'excluding',
+  'parallel',
+  'concurrent(?:ly)?',
+  'alongside',
+  'not',
+  'blocks',
+  'unblocks',
+  'enables',
+  'independent(?:ly)?',
+  'however',
+  'although',
+  'though',
+  'whereas',
+  'before',
+];
+const STOP_CLAUSE = new RegExp(`\\b(?:${STOP_WORDS.join('|')})\\b|∥`, 'i');
+const ID_OR_RANGE = new RegExp(`\\bWP(\\d+)(?:${RANGE_SEPARATOR}(?:WP)?(\\d+))?\\b`, 'gi');
 
 /** Parses a feature's tasks.md into its planned work packages plus the problems a human should fix. */
 export function parseTasksDocument(text: string): TasksDocument {
@@ -81,36 +108,46 @@ export function parseTasksDocument(text: string): TasksDocument {
     let raw = lines[index] ?? '';
 
     if (fence !== null) {
-      const closing = raw.trim();
-      if (closing.startsWith(fence) && closing.replace(/[`~]/g, '') === '' && closing[0] === fence[0]) fence = null;
+      const closing = FENCE_CLOSE.exec(raw)?.[1];
+      if (closing !== undefined && closing[0] === fence[0] && closing.length >= fence.length) fence = null;
       continue;
     }
     const stripped = stripComments(raw, inComment);
     inComment = stripped.open;
     raw = stripped.text;
     const fenceMatch = FENCE_OPEN.exec(raw);
-    if (fenceMatch) {
-      fence = fenceMatch[1] ?? '```';
+    // A backtick fence's info string cannot contain backticks: "```x```" is inline code, not a fence.
+    if (fenceMatch?.[1] !== undefined && !(fenceMatch[1].startsWith('`') && (fenceMatch[2] ?? '').includes('`'))) {
+      fence = fenceMatch[1];
       continue;
     }
 
     const heading = HEADING.exec(raw);
     if (heading) {
       const level = (heading[1] ?? '#').length;
-      const headingText = (heading[2] ?? '').replace(/[ \t]+#+$/, '').replace(/^#+$/, '').trim();
+      const headingText = (heading[2] ?? '')
+        .replace(/[ \t]+#+$/, '')
+        .replace(/^#+$/, '')
+        .trim();
       while (headings.length > 0 && (headings[headings.length - 1] as Heading).level >= level) headings.pop();
       const wpMatch = level >= 2 ? WP_HEADING.exec(headingText) : null;
       if (wpMatch && isHeadingSeparator(wpMatch[2] ?? '')) {
         current = null;
         context = { kind: 'none' };
         const id = (wpMatch[1] ?? '').toUpperCase();
-        if (!isWellFormedId(id)) {
+        if (!isWorkPackageId(id)) {
           problems.push({ line: lineNumber, message: `bad WP id ${id}: expected WP + 2 or 3 digits, e.g. WP01` });
         } else if (firstLine.has(id)) {
           problems.push({ line: lineNumber, message: `${id} is defined twice (first at line ${firstLine.get(id)})` });
         } else {
           firstLine.set(id, lineNumber);
-          const wp: PlannedWorkPackage = { id, title: cleanTitle(wpMatch[2] ?? ''), dependencies: [], subtasks: [], line: lineNumber };
+          const wp: PlannedWorkPackage = {
+            id,
+            title: cleanTitle(wpMatch[2] ?? ''),
+            dependencies: [],
+            subtasks: [],
+            line: lineNumber,
+          };
           const phase = enclosingPhase(headings);
           if (phase !== undefined) wp.phase = phase;
           current = { wp, level, mentions: [], subtasks: new Set() };
@@ -128,7 +165,7 @@ export function parseTasksDocument(text: string): TasksDocument {
         continue;
       }
       if (current !== null) {
-        context = DEPENDENCY_SECTION.test(headingText) ? { kind: 'section', level } : { kind: 'none' };
+        context = DEPENDENCY_SECTION.test(headingText) ? { kind: 'section' } : { kind: 'none' };
       }
       continue;
     }
@@ -169,11 +206,14 @@ export function parseTasksDocument(text: string): TasksDocument {
     if (context.kind === 'section' || context.kind === 'list') {
       const verb = SECTION_PROSE_DEPENDENCY.exec(item);
       if (verb) addMentions(draft, verb[1] ?? '', lineNumber, problems);
-      else if (STARTS_WITH_WP.test(item)) addMentions(draft, item, lineNumber, problems);
+      else {
+        const list = ID_LIST_ITEM.exec(item);
+        if (list && ID_LIST_TAIL.test((list[2] ?? '').trim())) addMentions(draft, list[1] ?? '', lineNumber, problems);
+      }
     }
   }
 
-  const workPackages = drafts.filter((draft) => draft.wp.id !== '').map((draft) => finish(draft, firstLine, problems));
+  const workPackages = drafts.map((draft) => finish(draft, firstLine, problems));
   for (const cycle of findCycles(workPackages)) {
     if (cycle.length < 2) continue;
     const first = cycle[0] as string;
@@ -208,11 +248,12 @@ function finish(draft: Draft, firstLine: Map<string, number>, problems: TasksPro
 
 /** Swallows the content of a malformed or duplicate WP heading without creating a work package. */
 function orphanSection(level: number): Draft {
-  return { wp: { id: '', title: '', dependencies: [], subtasks: [], line: 0 }, level, mentions: [], subtasks: new Set() };
-}
-
-function isWellFormedId(id: string): boolean {
-  return /^WP\d{2,3}$/.test(id);
+  return {
+    wp: { id: '', title: '', dependencies: [], subtasks: [], line: 0 },
+    level,
+    mentions: [],
+    subtasks: new Set(),
+  };
 }
 
 function isHeadingSeparator(rest: string): boolean {
@@ -297,7 +338,7 @@ function splitParentheticals(text: string): { outer: string; inner: string[] } {
 
 /** Keeps the first sentence up to any clause that names work packages which are not prerequisites. */
 function firstClause(text: string): string {
-  let clause = text.split(/\.(?:\s|$)|;/)[0] ?? '';
+  let clause = text.split(/\.(?:\s|$)/)[0] ?? '';
   const stop = STOP_CLAUSE.exec(clause);
   if (stop) clause = clause.slice(0, stop.index);
   return clause;

@@ -13,8 +13,13 @@
  *   that range is replaced. Every other byte (comments, quoting, list style, the body, CRLF line endings,
  *   a UTF-8 BOM) stays as it was, and the result is re-parsed to prove the edit did what was asked.
  */
-import matter from 'gray-matter';
+import { createRequire } from 'node:module';
+import type GrayMatter from 'gray-matter';
 import type { Document, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+
+// gray-matter is CommonJS: require it on first parse, so a command served from the cache never loads it.
+const require = createRequire(import.meta.url);
+let grayMatter: typeof GrayMatter | undefined;
 
 export type FrontmatterSplit = {
   ok: true;
@@ -47,7 +52,6 @@ export function splitFrontmatter(text: string): FrontmatterSplit | FrontmatterFa
   }
   const eol = text[firstEnd - 1] === '\r' ? '\r\n' : '\n';
   let lineStart = firstEnd + 1;
-  let line = 2;
   while (lineStart <= text.length) {
     const lineEnd = text.indexOf('\n', lineStart);
     const content = text.slice(lineStart, lineEnd === -1 ? text.length : lineEnd).replace(/\r$/, '');
@@ -64,7 +68,6 @@ export function splitFrontmatter(text: string): FrontmatterSplit | FrontmatterFa
     }
     if (lineEnd === -1) break;
     lineStart = lineEnd + 1;
-    line++;
   }
   return { ok: false, reason: 'the frontmatter has no closing "---" line', line: 1 };
 }
@@ -82,7 +85,8 @@ export function parseFrontmatter(text: string): ParsedFrontmatter {
   let data: unknown;
   try {
     // The options object bypasses gray-matter's content cache (see the header).
-    data = matter(`---${split.eol}${split.yaml}---${split.eol}`, {}).data;
+    grayMatter ??= require('gray-matter') as typeof GrayMatter;
+    data = grayMatter(`---${split.eol}${split.yaml}---${split.eol}`, {}).data;
   } catch (error) {
     const mark = (error as { mark?: { line?: number } }).mark;
     const reason = (error as Error).message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
@@ -179,7 +183,9 @@ function planEdit(
         : `${edit.key}:${eol}${renderBlockItem(YAML, edit.item, 0, undefined, eol)}`;
     return { start: yaml.length, end: yaml.length, text: line };
   }
-  return edit.kind === 'set' ? planSet(YAML, pair, yaml, edit.value, eol) : planAppend(YAML, pair, yaml, edit.item, eol);
+  return edit.kind === 'set'
+    ? planSet(YAML, pair, yaml, edit.value, eol)
+    : planAppend(YAML, pair, yaml, edit.item, eol);
 }
 
 function planSet(YAML: typeof import('yaml'), pair: Pair, yaml: string, value: FrontmatterValue, eol: string) {
@@ -284,7 +290,8 @@ function scalarStyle(node: Scalar): ScalarStyle | undefined {
 }
 
 // YAML 1.1 readers (js-yaml, PyYAML) give these plain scalars another type: quote them by default.
-const AMBIGUOUS_PLAIN = /^(?:$|~|null|true|false|yes|no|on|off|y|n|[-+]?[\d._]+(?:e[-+]?\d+)?|\d{4}-\d\d-\d\d.*|0x.*|\.inf|\.nan)$/i;
+const AMBIGUOUS_PLAIN =
+  /^(?:$|~|null|true|false|yes|no|on|off|y|n|[-+]?[\d._]+(?:e[-+]?\d+)?|\d{4}-\d\d-\d\d.*|0x.*|\.inf|\.nan)$/i;
 
 /** Renders one string in the style it had (or the safest style for a new value). */
 export function renderScalar(YAML: typeof import('yaml'), value: string, style: ScalarStyle | undefined): string {
@@ -304,7 +311,8 @@ function verifyEdits(before: string, after: string, edits: readonly FrontmatterE
   const expected: FrontmatterData = { ...old.data };
   for (const edit of edits) {
     if (edit.kind === 'set') expected[edit.key] = edit.value === null ? null : edit.value;
-    else expected[edit.key] = [...(Array.isArray(expected[edit.key]) ? (expected[edit.key] as unknown[]) : []), edit.item];
+    else
+      expected[edit.key] = [...(Array.isArray(expected[edit.key]) ? (expected[edit.key] as unknown[]) : []), edit.item];
   }
   const body = (text: string, split: FrontmatterSplit) => text.slice(split.bodyStart);
   if (JSON.stringify(comparable(expected)) !== JSON.stringify(comparable(now.data))) {

@@ -76,7 +76,7 @@ describe('editFrontmatter', () => {
     'history:',
     "- timestamp: '2026-03-18T07:24:37Z'",
     '  lane: planned',
-    "  agent: system",
+    '  agent: system',
     "  shell_pid: ''",
     '  action: Prompt generated',
     '# trailing comment',
@@ -99,7 +99,13 @@ describe('editFrontmatter', () => {
     const out = await editFrontmatter(sample, [{ kind: 'append', key: 'history', item: entry }]);
     expect(changedLines(sample, out)).toEqual({
       removed: [],
-      added: ["- timestamp: '2026-11-22T10:00:00Z'", '  lane: doing', '  agent: claude', "  shell_pid: '4242'", '  action: moved'],
+      added: [
+        "- timestamp: '2026-11-22T10:00:00Z'",
+        '  lane: doing',
+        '  agent: claude',
+        "  shell_pid: '4242'",
+        '  action: moved',
+      ],
     });
   });
 
@@ -112,7 +118,7 @@ describe('editFrontmatter', () => {
     ]);
     expect(out).toContain('dependencies: [WP01, WP02]\n');
     expect(out).toContain('subtasks:\n  - "T001"\nagent: codex\n');
-    expect(out).toContain("extra: [a,b]\nbase_commit: abc123\n---\n\n# Body\n");
+    expect(out).toContain('extra: [a,b]\nbase_commit: abc123\n---\n\n# Body\n');
   });
 
   it('turns a block list into [] and back', async () => {
@@ -123,7 +129,9 @@ describe('editFrontmatter', () => {
   });
 
   it('starts a history list where there was none or an empty one', async () => {
-    const none = await editFrontmatter('---\nlane: planned\n---\nbody', [{ kind: 'append', key: 'history', item: entry }]);
+    const none = await editFrontmatter('---\nlane: planned\n---\nbody', [
+      { kind: 'append', key: 'history', item: entry },
+    ]);
     expect(none).toBe(
       "---\nlane: planned\nhistory:\n- timestamp: '2026-11-22T10:00:00Z'\n  lane: doing\n  agent: claude\n  shell_pid: '4242'\n  action: moved\n---\nbody",
     );
@@ -131,7 +139,7 @@ describe('editFrontmatter', () => {
       { kind: 'append', key: 'history', item: entry },
     ]);
     expect(emptyList.startsWith("---\nhistory:\n- timestamp: '2026-11-22T10:00:00Z'\n")).toBe(true);
-    expect(emptyList.endsWith("  action: moved\nlane: planned\n---\n")).toBe(true);
+    expect(emptyList.endsWith('  action: moved\nlane: planned\n---\n')).toBe(true);
   });
 
   it('keeps CRLF line endings and the BOM', async () => {
@@ -165,7 +173,9 @@ describe.skipIf(!corpusAvailable)('the real corpus', () => {
       const diff = changedLines(text, moved);
       expect(diff.removed, file).toHaveLength(1);
       expect(diff.removed[0]?.startsWith('lane:'), file).toBe(true);
-      expect(diff.added[0], file).toBe(diff.removed[0]?.replace(/^lane: (["']?)[a-z_]+\1/, (_m, q) => `lane: ${q}${target}${q}`));
+      expect(diff.added[0], file).toBe(
+        diff.removed[0]?.replace(/^lane: (["']?)[a-z_]+\1/, (_m, q) => `lane: ${q}${target}${q}`),
+      );
       const withHistory = await editFrontmatter(moved, [{ kind: 'append', key: 'history', item: entry }]);
       const added = changedLines(moved, withHistory);
       expect(added.removed, file).toEqual([]);

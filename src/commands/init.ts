@@ -1,0 +1,32 @@
+import { Flags } from '@oclif/core';
+import { KitCommand } from '../cli/kit-command.js';
+import { type InitResult, initProject } from '../services/init-project.js';
+
+export default class Init extends KitCommand {
+  static override summary = 'Set up kit in this git repository.';
+  static override description =
+    'Writes .kit/config.yaml, creates the specs dir (kitty-specs/) and adds the worktrees dir (.worktrees/) to ' +
+    '.git/info/exclude. Safe to run again: it only adds what is missing. A repository that already uses ' +
+    'Spec Kitty works without it.';
+  static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --force --json'];
+  static override flags = {
+    force: Flags.boolean({ description: 'Overwrite an existing .kit/config.yaml with the defaults.' }),
+  };
+
+  async run(): Promise<InitResult> {
+    const { flags } = await this.parse(Init);
+    const workspace = await this.openWorkspace({ ignoreConfig: true });
+    const result = await initProject(workspace, { force: flags.force });
+    this.print(
+      [
+        `kit is set up in ${result.root}`,
+        `  ${result.config.file}: ${result.config.action}`,
+        `  ${result.specsDir.path}/: ${result.specsDir.action}`,
+        `  ${result.exclude.file}: ${result.exclude.entry} ${result.exclude.action}`,
+        '',
+        'Next: kit specify "<what the feature should do>"',
+      ].join('\n'),
+    );
+    return result;
+  }
+}

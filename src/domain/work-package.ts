@@ -1,0 +1,161 @@
+/**
+ * A work package as kit understands it, built from a WP file's frontmatter data. Pure: the caller reads
+ * the file; this decides what the data means and which problems it has.
+ */
+import { type Lane, parseLane } from '../lanes/lane.js';
+import { isWorkPackageId, workPackageIdFromFileName } from './identifiers.js';
+import type { Problem } from './problem.js';
+
+export interface HistoryEntry {
+  timestamp: string;
+  lane: string;
+  agent: string;
+  shell_pid: string;
+  action: string;
+}
+
+export interface WorkPackage {
+  id: string;
+  title: string;
+  /** The lane kit acts on: the frontmatter lane, or in the older layout the folder's lane. */
+  lane: Lane;
+  dependencies: string[];
+  subtasks: string[];
+  phase: string | null;
+  agent: string | null;
+  assignee: string | null;
+  shellPid: string | null;
+  reviewStatus: string | null;
+  reviewedBy: string | null;
+  baseBranch: string | null;
+  baseCommit: string | null;
+  createdAt: string | null;
+  history: HistoryEntry[];
+  /** Repository-relative path, forward slashes. */
+  file: string;
+  /** In the older layout (`tasks/<lane>/WP01-x.md`), the lane the folder says. */
+  folderLane: Lane | null;
+  /** 1-based line of each top-level frontmatter key, so problems can point at it. */
+  keyLines: Record<string, number>;
+}
+
+export interface WorkPackageSource {
+  file: string;
+  fileName: string;
+  /** The lane folder the file sits in (`tasks/doing/`), or null for the flat layout. */
+  folder: string | null;
+  data: Record<string, unknown>;
+  keyLines: Record<string, number>;
+}
+
+export interface InterpretedWorkPackage {
+  workPackage: WorkPackage | null;
+  problems: Omit<Problem, 'feature'>[];
+}
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
+function list(value: unknown): string[] | undefined {
+  if (value === null || value === undefined || value === '') return [];
+  if (typeof value === 'string') {
+    // A comma-separated scalar (`dependencies: WP01, WP02`) is a list written by hand.
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  }
+  if (Array.isArray(value)) return value.map((item) => text(item)?.trim() ?? '').filter(Boolean);
+  return undefined;
+}
+
+function history(value: unknown): HistoryEntry[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((entry): entry is Record<string, unknown> => !!entry && typeof entry === 'object')
+    .map((entry) => ({
+      timestamp: text(entry.timestamp) ?? '',
+      lane: text(entry.lane) ?? '',
+      agent: text(entry.agent) ?? '',
+      shell_pid: text(entry.shell_pid) ?? '',
+      action: text(entry.action) ?? '',
+    }));
+}
+
+/** Builds a WorkPackage from a WP file's frontmatter, with every problem the file has. */
+export function interpretWorkPackage(source: WorkPackageSource): InterpretedWorkPackage {
+  const { data, keyLines, file } = source;
+  const problems: Omit<Problem, 'feature'>[] = [];
+  const fileId = workPackageIdFromFileName(source.fileName);
+  const declaredId = text(data.work_package_id)?.trim();
+  const id = declaredId ?? fileId ?? null;
+  const report = (kind: Problem['kind'], key: string | null, message: string) =>
+    problems.push({ kind, wp: id, file, line: key ? (keyLines[key] ?? null) : null, message });
+
+  if (!id || !isWorkPackageId(id)) {
+    report(
+      'wp-id',
+      declaredId ? 'work_package_id' : null,
+      `"${id ?? source.fileName}" is not a WP id (WP + 2 or 3 digits)`,
+    );
+  } else if (fileId && declaredId && fileId !== declaredId) {
+    report('wp-id', 'work_package_id', `work_package_id is ${declaredId} but the file name says ${fileId}`);
+  }
+
+  const rawLane = data.lane;
+  const lane = parseLane(rawLane);
+  const folderLane = source.folder === null ? null : (parseLane(source.folder) ?? null);
+  if (rawLane === undefined || rawLane === null || rawLane === '') {
+    if (!folderLane) report('lane', null, 'the frontmatter has no lane (planned, doing, for_review or done)');
+  } else if (!lane) {
+    report('lane', 'lane', `unknown lane "${String(rawLane)}": use planned, doing, for_review or done`);
+  }
+  if (lane && folderLane && lane !== folderLane) {
+    report(
+      'lane-mismatch',
+      'lane',
+      `the file is in the ${folderLane}/ folder but its frontmatter says lane: ${lane}; ` +
+        `kit uses the folder: set lane: ${folderLane} or move the file to tasks/${lane}/`,
+    );
+  }
+
+  const dependencies = list(data.dependencies);
+  if (dependencies === undefined) report('dependency', 'dependencies', 'dependencies must be a list of WP ids');
+  for (const dependency of dependencies ?? []) {
+    if (!isWorkPackageId(dependency)) {
+      report('dependency', 'dependencies', `dependency "${dependency}" is not a WP id (WP + 2 or 3 digits)`);
+    }
+  }
+  const subtasks = list(data.subtasks);
+  if (subtasks === undefined) report('frontmatter', 'subtasks', 'subtasks must be a list');
+
+  const effectiveLane = folderLane ?? lane;
+  if (!id || !isWorkPackageId(id) || !effectiveLane) return { workPackage: null, problems };
+  return {
+    workPackage: {
+      id,
+      title: text(data.title)?.trim() ?? '',
+      lane: effectiveLane,
+      dependencies: [...new Set((dependencies ?? []).filter(isWorkPackageId))],
+      subtasks: subtasks ?? [],
+      phase: text(data.phase),
+      agent: text(data.agent),
+      assignee: text(data.assignee),
+      shellPid: text(data.shell_pid),
+      reviewStatus: text(data.review_status),
+      reviewedBy: text(data.reviewed_by),
+      baseBranch: text(data.base_branch),
+      baseCommit: text(data.base_commit),
+      createdAt: text(data.created_at),
+      history: history(data.history),
+      file,
+      folderLane,
+      keyLines,
+    },
+    problems,
+  };
+}

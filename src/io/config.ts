@@ -1,0 +1,95 @@
+/**
+ * `.kit/config.yaml`: optional. Every command works on the defaults without it, so a repository that
+ * already uses Spec Kitty needs no set-up. Unknown keys are kept (a newer kit may have written them).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { KitError } from '../errors.js';
+import { readTextFile } from './files.js';
+import { loadYaml } from './frontmatter.js';
+
+export interface KitConfig {
+  /** Where features live, relative to the repository root. */
+  specsDir: string;
+  /** Where `kit implement` puts WP worktrees, relative to the repository root. */
+  worktreesDir: string;
+  /** Whether lane changes are committed on the target branch (the worktrees-and-lanes design). */
+  commitLaneChanges: boolean;
+}
+
+export const DEFAULT_CONFIG: Readonly<KitConfig> = {
+  specsDir: 'kitty-specs',
+  worktreesDir: '.worktrees',
+  commitLaneChanges: true,
+};
+
+export const CONFIG_FILE = '.kit/config.yaml';
+
+export const CONFIG_VERSION = 1;
+
+/** Reads the config at a repository root, or the defaults when there is none. */
+export async function readConfig(root: string): Promise<{ config: KitConfig; file: string | null }> {
+  const path = join(root, CONFIG_FILE);
+  if (!existsSync(path)) return { config: { ...DEFAULT_CONFIG }, file: null };
+  const read = readTextFile(path);
+  if (!read.ok) throw new KitError(`${CONFIG_FILE}: ${read.reason}`, { file: CONFIG_FILE });
+  const YAML = await loadYaml();
+  const doc = YAML.parseDocument(read.text);
+  const error = doc.errors[0];
+  if (error) {
+    const line = error.linePos?.[0]?.line;
+    throw new KitError(`${CONFIG_FILE}${line ? `:${line}` : ''}: not valid YAML: ${error.message.split('\n')[0]}`, {
+      hint: `fix the file, or delete it to use the defaults (kit init writes a fresh one)`,
+      file: CONFIG_FILE,
+      ...(line ? { line } : {}),
+    });
+  }
+  const data: unknown = doc.toJS() ?? {};
+  if (typeof data !== 'object' || Array.isArray(data) || data === null) {
+    throw new KitError(`${CONFIG_FILE}: must be a mapping of settings`, { file: CONFIG_FILE });
+  }
+  const record = data as Record<string, unknown>;
+  const config = { ...DEFAULT_CONFIG };
+  for (const key of ['specsDir', 'worktreesDir'] as const) {
+    const value = record[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || !isSafeRelativeDir(value)) {
+      throw new KitError(
+        `${CONFIG_FILE}: ${key} must be a directory inside the repository, not ${JSON.stringify(value)}`,
+        {
+          hint: `for example ${key}: ${DEFAULT_CONFIG[key]}`,
+          file: CONFIG_FILE,
+        },
+      );
+    }
+    config[key] = value.replace(/\/+$/, '');
+  }
+  if (record.commitLaneChanges !== undefined) {
+    if (typeof record.commitLaneChanges !== 'boolean') {
+      throw new KitError(`${CONFIG_FILE}: commitLaneChanges must be true or false`, { file: CONFIG_FILE });
+    }
+    config.commitLaneChanges = record.commitLaneChanges;
+  }
+  return { config, file: CONFIG_FILE };
+}
+
+function isSafeRelativeDir(value: string): boolean {
+  if (!value.trim() || value.includes('\0') || value.startsWith('/') || /^[a-zA-Z]:/.test(value)) return false;
+  const parts = value.split(/[/\\]/).filter((part) => part !== '' && part !== '.');
+  return parts.length > 0 && !parts.includes('..') && parts[0] !== '.git';
+}
+
+/** The text `kit init` writes: every setting with its default and a line on what it does. */
+export function renderDefaultConfig(): string {
+  return [
+    `# kit settings. Every key is optional; see "Configuration" in the kit user guide.`,
+    `version: ${CONFIG_VERSION}`,
+    `# Where features (NNN-slug/ with spec.md, plan.md, tasks.md, tasks/WPnn-*.md) live.`,
+    `specsDir: ${DEFAULT_CONFIG.specsDir}`,
+    `# Where kit implement creates one git worktree per work package.`,
+    `worktreesDir: ${DEFAULT_CONFIG.worktreesDir}`,
+    `# Commit each lane change on the feature's target branch (false: edit the file, commit nothing).`,
+    `commitLaneChanges: ${DEFAULT_CONFIG.commitLaneChanges}`,
+    '',
+  ].join('\n');
+}

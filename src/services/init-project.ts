@@ -1,0 +1,45 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_FILE, DEFAULT_CONFIG, readConfig, renderDefaultConfig } from '../io/config.js';
+import { writeFileAtomic } from '../io/files.js';
+import type { Workspace } from '../io/workspace.js';
+
+export interface InitResult {
+  root: string;
+  config: { file: string; action: 'created' | 'kept' | 'overwritten' };
+  specsDir: { path: string; action: 'created' | 'kept' };
+  exclude: { file: string; entry: string; action: 'added' | 'kept' };
+}
+
+/**
+ * Sets a repository up for kit: `.kit/config.yaml`, the specs dir, and the worktrees dir in
+ * `.git/info/exclude` (not .gitignore: it is local state and must not show up as a change to commit).
+ * Safe to run again: it changes only what is missing, and the config only with --force.
+ */
+export async function initProject(workspace: Workspace, options: { force: boolean }): Promise<InitResult> {
+  const configPath = join(workspace.root, CONFIG_FILE);
+  const configExisted = existsSync(configPath);
+  // An existing config is kept, so it must be valid (readConfig says where it is not; --force rewrites it).
+  const config = configExisted && !options.force ? (await readConfig(workspace.root)).config : DEFAULT_CONFIG;
+  if (!configExisted || options.force) writeFileAtomic(configPath, renderDefaultConfig());
+
+  const specsPath = join(workspace.root, config.specsDir);
+  const specsExisted = existsSync(specsPath);
+  mkdirSync(specsPath, { recursive: true });
+
+  const excludeFile = join(workspace.commonDir, 'info', 'exclude');
+  const entry = `/${config.worktreesDir.replace(/^\/+|\/+$/g, '')}/`;
+  const current = existsSync(excludeFile) ? readFileSync(excludeFile, 'utf8') : '';
+  const present = current.split(/\r?\n/).some((line) => line.trim() === entry);
+  if (!present) {
+    mkdirSync(join(workspace.commonDir, 'info'), { recursive: true });
+    const separator = current.length > 0 && !current.endsWith('\n') ? '\n' : '';
+    appendFileSync(excludeFile, `${separator}# kit: one git worktree per work package\n${entry}\n`);
+  }
+  return {
+    root: workspace.root,
+    config: { file: CONFIG_FILE, action: !configExisted ? 'created' : options.force ? 'overwritten' : 'kept' },
+    specsDir: { path: config.specsDir, action: specsExisted ? 'kept' : 'created' },
+    exclude: { file: '.git/info/exclude', entry, action: present ? 'kept' : 'added' },
+  };
+}
