@@ -2,7 +2,8 @@
  * `.kit/config.yaml`: optional. Every command works on the defaults without it, so a repository that
  * already uses Spec Kitty needs no set-up. Unknown keys are kept (a newer kit may have written them).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { KitError } from '../errors.js';
 import { readTextFile } from './files.js';
@@ -27,6 +28,37 @@ export const CONFIG_FILE = '.kit/config.yaml';
 
 export const CONFIG_VERSION = 1;
 
+let ownVersion: string | undefined;
+
+/** kit's own version, from its package.json (the one installed next to dist/). */
+export function kitVersion(): string {
+  ownVersion ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
+  return ownVersion;
+}
+
+/**
+ * A config written by a newer major version of kit may mean things this kit does not know: refuse rather
+ * than act on half of it. Older and same-major configs are read as they are.
+ */
+function checkWrittenBy(value: unknown): void {
+  if (value === undefined || value === null) return;
+  const require = createRequire(import.meta.url);
+  const semver = require('semver') as typeof import('semver');
+  const written = typeof value === 'string' ? semver.valid(value) : null;
+  if (!written) {
+    throw new KitError(`${CONFIG_FILE}: kitVersion must be a version like ${kitVersion()}, not ${JSON.stringify(value)}`, {
+      file: CONFIG_FILE,
+    });
+  }
+  if (semver.major(written) > semver.major(kitVersion())) {
+    throw new KitError(`${CONFIG_FILE} was written by kit ${written}, newer than this kit (${kitVersion()})`, {
+      hint: 'upgrade kit, or run kit init --force to rewrite the config for this version',
+      file: CONFIG_FILE,
+    });
+  }
+}
+
 /** Reads the config at a repository root, or the defaults when there is none. */
 export async function readConfig(root: string): Promise<{ config: KitConfig; file: string | null }> {
   const path = join(root, CONFIG_FILE);
@@ -49,6 +81,7 @@ export async function readConfig(root: string): Promise<{ config: KitConfig; fil
     throw new KitError(`${CONFIG_FILE}: must be a mapping of settings`, { file: CONFIG_FILE });
   }
   const record = data as Record<string, unknown>;
+  checkWrittenBy(record.kitVersion);
   const config = { ...DEFAULT_CONFIG };
   for (const key of ['specsDir', 'worktreesDir'] as const) {
     const value = record[key];
@@ -84,6 +117,8 @@ export function renderDefaultConfig(): string {
   return [
     `# kit settings. Every key is optional; see "Configuration" in the kit user guide.`,
     `version: ${CONFIG_VERSION}`,
+    `# The kit that wrote this file; a newer major version refuses to be read by an older kit.`,
+    `kitVersion: ${kitVersion()}`,
     `# Where features (NNN-slug/ with spec.md, plan.md, tasks.md, tasks/WPnn-*.md) live.`,
     `specsDir: ${DEFAULT_CONFIG.specsDir}`,
     `# Where kit implement creates one git worktree per work package.`,
