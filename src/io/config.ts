@@ -32,8 +32,9 @@ let ownVersion: string | undefined;
 
 /** kit's own version, from its package.json (the one installed next to dist/). */
 export function kitVersion(): string {
-  ownVersion ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-    .version;
+  ownVersion ??= (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
   return ownVersion;
 }
 
@@ -47,9 +48,12 @@ function checkWrittenBy(value: unknown): void {
   const semver = require('semver') as typeof import('semver');
   const written = typeof value === 'string' ? semver.valid(value) : null;
   if (!written) {
-    throw new KitError(`${CONFIG_FILE}: kitVersion must be a version like ${kitVersion()}, not ${JSON.stringify(value)}`, {
-      file: CONFIG_FILE,
-    });
+    throw new KitError(
+      `${CONFIG_FILE}: kitVersion must be a version like ${kitVersion()}, not ${JSON.stringify(value)}`,
+      {
+        file: CONFIG_FILE,
+      },
+    );
   }
   if (semver.major(written) > semver.major(kitVersion())) {
     throw new KitError(`${CONFIG_FILE} was written by kit ${written}, newer than this kit (${kitVersion()})`, {

@@ -120,6 +120,13 @@ function topLevelKeyLines(split: FrontmatterSplit): Record<string, number> {
   return lines;
 }
 
+/** Replaces the body (everything after the frontmatter) and leaves the frontmatter bytes as they are. */
+export function replaceBody(text: string, change: (body: string, eol: '\n' | '\r\n') => string): string {
+  const split = splitFrontmatter(text);
+  if (!split.ok) throw new Error(`cannot edit the body: ${split.reason}`);
+  return text.slice(0, split.bodyStart) + change(text.slice(split.bodyStart), split.eol);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Surgical edits
 

@@ -13,8 +13,12 @@
  * simple-git itself is imported on first use: commands that never touch git do not pay for it.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimpleGit } from 'simple-git';
-import { GitCommandError } from '../errors.js';
+import { GitCommandError, KitError } from '../errors.js';
 
 const DROPPED_VARIABLES = [
   'PAGER',
@@ -41,6 +45,12 @@ export interface SpawnResult {
   exitCode: number;
   stdout: Buffer;
   stderr: string;
+}
+
+export interface SpawnOptions {
+  /** Extra variables, e.g. GIT_INDEX_FILE for a temporary index. */
+  env?: Record<string, string>;
+  cwd?: string;
 }
 
 export interface WorktreeEntry {
@@ -80,9 +90,10 @@ export class Git {
   }
 
   /** Runs git with optional stdin and returns the exit code as it is (nothing is thrown for non-zero). */
-  spawnGit(args: readonly string[], input?: string | Buffer): Promise<SpawnResult> {
+  spawnGit(args: readonly string[], input?: string | Buffer, options: SpawnOptions = {}): Promise<SpawnResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn('git', [...args], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const env = options.env ? { ...this.env, ...options.env } : this.env;
+      const child = spawn('git', [...args], { cwd: options.cwd ?? this.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -187,6 +198,173 @@ export class Git {
       names.set(commitish, type === 'tree' ? parseTreeNames(body) : []);
     }
     return names;
+  }
+}
+
+export interface MergeTreeResult {
+  clean: boolean;
+  /** The merged tree; when not clean it holds conflict markers (`git show <tree>:<path>` previews one). */
+  tree: string;
+  conflictedPaths: string[];
+  /** `CONFLICT (contents)`, `CONFLICT (modify/delete)`, ... with the paths each one names. */
+  conflicts: { type: string; paths: string[]; message: string }[];
+}
+
+export interface StatusEntry {
+  /** Two-letter porcelain code: `M.`, `.M`, `??` (untracked), `!!` (ignored), `UU` (unmerged), ... */
+  code: string;
+  path: string;
+}
+
+const IDENTITY_MISSING = /Please tell me who you are|empty ident name|unable to auto-detect email/;
+
+/** Plumbing kit uses to change branches without touching anyone's checkout. */
+export class GitPlumbing {
+  constructor(private readonly git: Git) {}
+
+  /** stdout of a git command that must succeed, without its final newline. */
+  async output(args: readonly string[], input?: string | Buffer, options: SpawnOptions = {}): Promise<string> {
+    const result = await this.git.spawnGit(args, input, options);
+    if (result.exitCode !== 0) {
+      if (IDENTITY_MISSING.test(result.stderr)) {
+        throw new KitError('git does not know who you are, so kit cannot commit', {
+          hint: 'set it with git config --global user.name "Your Name" and git config --global user.email you@example.com',
+        });
+      }
+      throw new GitCommandError(args, result.exitCode, result.stderr);
+    }
+    return result.stdout.toString('utf8').replace(/\n$/, '');
+  }
+
+  /** The commit a revision names, or null when it names none. */
+  async resolveCommit(revision: string): Promise<string | null> {
+    const result = await this.git.spawnGit([
+      'rev-parse',
+      '--verify',
+      '--quiet',
+      '--end-of-options',
+      `${revision}^{commit}`,
+    ]);
+    return result.exitCode === 0 ? result.stdout.toString('utf8').trim() : null;
+  }
+
+  /** The bytes of `path` in `commit`, or null when the commit has no such file. */
+  async readBlob(commit: string, path: string): Promise<Buffer | null> {
+    const result = await this.git.spawnGit(['cat-file', 'blob', `${commit}:${path}`]);
+    return result.exitCode === 0 ? result.stdout : null;
+  }
+
+  /** Stores content as a blob and returns its id. */
+  writeBlob(content: string | Buffer): Promise<string> {
+    return this.output(['hash-object', '-w', '--stdin'], content);
+  }
+
+  /** The tree of `commit` with `path` set to `blob`, built in a temporary index (the real one is untouched). */
+  async treeWithBlob(commit: string, path: string, blob: string, stateDir: string): Promise<string> {
+    const index = join(stateDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      await this.output(['read-tree', commit], undefined, { env });
+      await this.output(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], undefined, { env });
+      return await this.output(['write-tree'], undefined, { env });
+    } finally {
+      rmSync(index, { force: true });
+    }
+  }
+
+  /** A commit of `tree` with these parents; no hooks run and nothing is checked out. */
+  commitTree(tree: string, parents: readonly string[], message: string): Promise<string> {
+    return this.output(['commit-tree', tree, ...parents.flatMap((parent) => ['-p', parent]), '-F', '-'], message);
+  }
+
+  /**
+   * Moves `ref` to `next` only if it is still at `expected` (null: only if it does not exist yet).
+   * False when another writer got there first. A briefly held `<ref>.lock` is retried.
+   */
+  async compareAndSwapRef(ref: string, next: string, expected: string | null): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.git.spawnGit(['update-ref', '-m', 'kit', ref, next, expected ?? '']);
+      if (result.exitCode === 0) return true;
+      const lockHeld = /File exists|Unable to create '.*\.lock'/.test(result.stderr);
+      if (!lockHeld || attempt >= 20) {
+        if (lockHeld || /cannot lock ref|but expected|reference already exists|is at/.test(result.stderr)) return false;
+        throw new GitCommandError(['update-ref', ref, next, expected ?? ''], result.exitCode, result.stderr);
+      }
+      await sleep(5 + Math.random() * 20 * (attempt + 1));
+    }
+  }
+
+  /** Merges two commits in memory (`git merge-tree --write-tree`): no worktree, index or ref is touched. */
+  async mergeTree(ours: string, theirs: string): Promise<MergeTreeResult> {
+    const result = await this.git.spawnGit(['merge-tree', '--write-tree', '-z', '--messages', ours, theirs]);
+    if (result.exitCode !== 0 && result.exitCode !== 1) {
+      throw new GitCommandError(['merge-tree', '--write-tree', ours, theirs], result.exitCode, result.stderr);
+    }
+    const fields = result.stdout.toString('utf8').split('\0');
+    const tree = fields[0] ?? '';
+    const conflictedPaths = new Set<string>();
+    let index = 1;
+    if (result.exitCode === 1) {
+      for (; index < fields.length && fields[index] !== ''; index++) {
+        const entry = fields[index] ?? '';
+        const tab = entry.indexOf('\t');
+        if (tab !== -1) conflictedPaths.add(entry.slice(tab + 1));
+      }
+      index++;
+    }
+    const conflicts: MergeTreeResult['conflicts'] = [];
+    while (index < fields.length) {
+      const count = Number(fields[index]);
+      if (!Number.isInteger(count) || count <= 0) break;
+      const paths = fields.slice(index + 1, index + 1 + count);
+      const type = fields[index + 1 + count] ?? '';
+      const message = fields[index + 2 + count] ?? '';
+      index += count + 3;
+      if (type.startsWith('CONFLICT')) conflicts.push({ type, paths, message: message.trim() });
+    }
+    return { clean: result.exitCode === 0, tree, conflictedPaths: [...conflictedPaths].sort(), conflicts };
+  }
+
+  /** Commits reachable from `tip` and not from `base`, newest first, as `sha subject`. */
+  async commitsBetween(base: string, tip: string): Promise<{ sha: string; subject: string }[]> {
+    const out = await this.output(['log', '--format=%H %s', `${base}..${tip}`, '--']);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => ({ sha: line.slice(0, line.indexOf(' ')), subject: line.slice(line.indexOf(' ') + 1) }));
+  }
+
+  /** Paths that differ between two commits, limited to a directory. */
+  async changedPaths(from: string, to: string, directory: string): Promise<string[]> {
+    const out = await this.output(['diff', '--name-only', '--no-renames', '-z', from, to, '--', directory]);
+    return out.split('\0').filter(Boolean);
+  }
+
+  /** True when `ancestor` is an ancestor of (or equal to) `descendant`. */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const result = await this.git.spawnGit(['merge-base', '--is-ancestor', ancestor, descendant]);
+    if (result.exitCode === 0) return true;
+    if (result.exitCode === 1) return false;
+    throw new GitCommandError(['merge-base', '--is-ancestor', ancestor, descendant], result.exitCode, result.stderr);
+  }
+
+  /** Changed, untracked and unmerged paths of a checkout (ignored files only when asked). */
+  async status(checkout: string, options: { ignored?: boolean } = {}): Promise<StatusEntry[]> {
+    const args = ['status', '--porcelain=v2', '-z', '--untracked-files=all'];
+    if (options.ignored) args.push('--ignored=matching');
+    const raw = (await this.output(args, undefined, { cwd: checkout })).split('\0');
+    const entries: StatusEntry[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const field = raw[i] ?? '';
+      if (field.startsWith('1 ')) entries.push({ code: field.slice(2, 4), path: field.split(' ').slice(8).join(' ') });
+      else if (field.startsWith('2 ')) {
+        entries.push({ code: field.slice(2, 4), path: field.split(' ').slice(9).join(' ') });
+        i++; // the rename's original path follows
+      } else if (field.startsWith('u ')) entries.push({ code: 'UU', path: field.split(' ').slice(10).join(' ') });
+      else if (field.startsWith('? ')) entries.push({ code: '??', path: field.slice(2) });
+      else if (field.startsWith('! ')) entries.push({ code: '!!', path: field.slice(2) });
+    }
+    return entries;
   }
 }
 

@@ -20,7 +20,10 @@ describe.skipIf(!existsSync(manifestUrl))('CLI surface', () => {
             flags: Object.fromEntries(
               Object.entries(command.flags)
                 .sort(([a], [b]) => a.localeCompare(b))
-                .map(([name, flag]) => [name, { type: flag.type, char: flag.char ?? null, options: flag.options ?? null }]),
+                .map(([name, flag]) => [
+                  name,
+                  { type: flag.type, char: flag.char ?? null, options: flag.options ?? null },
+                ]),
             ),
           },
         ]),

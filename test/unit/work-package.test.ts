@@ -130,6 +130,9 @@ describe('resolveFeatureReference', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toMatchObject({ exitCode: 3, hint: expect.stringContaining('001-user-auth, 002-billing, 010-user-auth-v2') });
+    expect(thrown).toMatchObject({
+      exitCode: 3,
+      hint: expect.stringContaining('001-user-auth, 002-billing, 010-user-auth-v2'),
+    });
   });
 });

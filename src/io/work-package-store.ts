@@ -1,0 +1,138 @@
+/**
+ * Writes a WP file where lane state lives: on the feature's target branch. Each change is one commit
+ * holding only that file, built with plumbing (a blob, a tree from a temporary index, commit-tree) and
+ * landed with a compare-and-swap on the branch, so the user's index, staged and unstaged changes are
+ * never touched. When the target branch is checked out somewhere (usually the main checkout), that
+ * checkout's copy of the one file and its index entry are brought up to date, so `git status` stays
+ * clean there; if the user has uncommitted edits to that very file, kit refuses instead.
+ *
+ * Writers from every worktree serialize on one lock in the git common dir, and the transform always
+ * sees the file as it is on the branch at that moment (never a stale copy from a WP worktree).
+ * With `commitLaneChanges: false` the file in the main checkout is edited in place and nothing is
+ * committed.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, KitError } from '../errors.js';
+import { writeFileAtomic } from './files.js';
+import { GitPlumbing } from './git.js';
+import { withLock } from './lock.js';
+import { kitStateDir, type Workspace } from './workspace.js';
+
+export interface WorkPackageWrite {
+  targetBranch: string;
+  /** Repository-relative path of the WP file. */
+  file: string;
+  /** Commit message, e.g. `kit: 001-user-auth WP02 doing → for_review`. */
+  message: (current: string) => string;
+  /** The new file content from the current one; throws a KitError to refuse (nothing is written). */
+  transform: (current: string) => Promise<string>;
+}
+
+export interface WorkPackageWriteResult {
+  commit: string | null;
+  content: string;
+}
+
+const LANE_LOCK = 'lanes';
+const LOCK_TIMEOUT_MS = 60_000;
+
+export async function writeWorkPackage(workspace: Workspace, write: WorkPackageWrite): Promise<WorkPackageWriteResult> {
+  const stateDir = kitStateDir(workspace);
+  return withLock(
+    stateDir,
+    LANE_LOCK,
+    () =>
+      workspace.config.commitLaneChanges ? commitOnTarget(workspace, write, stateDir) : editInPlace(workspace, write),
+    { timeoutMs: LOCK_TIMEOUT_MS },
+  );
+}
+
+async function editInPlace(workspace: Workspace, write: WorkPackageWrite): Promise<WorkPackageWriteResult> {
+  const path = join(workspace.root, write.file);
+  const current = readFileSync(path, 'utf8');
+  const content = await write.transform(current);
+  writeFileAtomic(path, content);
+  return { commit: null, content };
+}
+
+async function commitOnTarget(
+  workspace: Workspace,
+  write: WorkPackageWrite,
+  stateDir: string,
+): Promise<WorkPackageWriteResult> {
+  const git = new GitPlumbing(workspace.git);
+  const ref = `refs/heads/${write.targetBranch}`;
+  // The lock serializes kit's writers; a retry covers a user's own commit landing in between.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const old = await git.resolveCommit(ref);
+    if (!old) {
+      throw new KitError(`the target branch ${write.targetBranch} does not exist`, {
+        hint: "create it, or set target_branch in the feature's meta.json to the branch features merge into",
+      });
+    }
+    const bytes = await git.readBlob(old, write.file);
+    if (!bytes) {
+      throw new KitError(`${write.file} is not committed on ${write.targetBranch}, where kit keeps lane state`, {
+        hint: `commit the planning files first: git add ${write.file.replace(/\/tasks\/.*$/, '')} && git commit -m "Plan"`,
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    const current = bytes.toString('utf8');
+    const checkout = await checkoutOf(workspace, write.targetBranch);
+    if (checkout) await refuseLocalEdits(workspace, checkout, write.file, current, write.targetBranch);
+    const content = await write.transform(current);
+    const blob = await git.writeBlob(content);
+    const tree = await git.treeWithBlob(old, write.file, blob, stateDir);
+    const commit = await git.commitTree(tree, [old], write.message(current));
+    if (!(await git.compareAndSwapRef(ref, commit, old))) continue;
+    if (checkout) await syncCheckoutFile(workspace, checkout, write.file, blob, content);
+    return { commit, content };
+  }
+  throw new KitError(`${write.targetBranch} kept moving while kit tried to record the change`, {
+    hint: 'run the command again',
+  });
+}
+
+/** The worktree that has `branch` checked out, if any. */
+async function checkoutOf(workspace: Workspace, branch: string): Promise<string | null> {
+  const worktrees = await workspace.git.worktrees();
+  return worktrees.find((worktree) => worktree.branch === branch && !worktree.bare)?.path ?? null;
+}
+
+async function refuseLocalEdits(
+  workspace: Workspace,
+  checkout: string,
+  file: string,
+  committed: string,
+  branch: string,
+): Promise<void> {
+  let working: string | null = null;
+  try {
+    working = readFileSync(join(checkout, file), 'utf8');
+  } catch {
+    working = null;
+  }
+  const staged = await workspace.git.spawnGit(['diff', '--cached', '--quiet', '--', file], undefined, {
+    cwd: checkout,
+  });
+  if (working !== committed || staged.exitCode !== 0) {
+    throw new KitError(`${file} has uncommitted edits in ${checkout}`, {
+      hint: `commit them (git -C ${checkout} commit ${file}) or discard them (git -C ${checkout} checkout -- ${file}), then run kit again; kit records lane changes as commits on ${branch} and will not overwrite your edits`,
+    });
+  }
+}
+
+/** Brings the checked-out copy of the one file (index entry and working file) to the new commit. */
+async function syncCheckoutFile(
+  workspace: Workspace,
+  checkout: string,
+  file: string,
+  blob: string,
+  content: string,
+): Promise<void> {
+  const git = new GitPlumbing(workspace.git);
+  await git.output(['update-index', '--cacheinfo', `100644,${blob},${file}`], undefined, { cwd: checkout });
+  // The entry has no stat data now, so git compares content and `git status` shows the file clean.
+  writeFileAtomic(join(checkout, file), content);
+}

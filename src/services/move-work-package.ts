@@ -1,0 +1,167 @@
+import { join } from 'node:path';
+import { historyEntry, laneChangeMessage } from '../domain/history.js';
+import { addReviewFeedback } from '../domain/review-feedback.js';
+import { KitError } from '../errors.js';
+import { editFrontmatter, type FrontmatterEdit, parseFrontmatter, replaceBody } from '../io/frontmatter.js';
+import { GitPlumbing } from '../io/git.js';
+import { writeWorkPackage } from '../io/work-package-store.js';
+import type { Workspace } from '../io/workspace.js';
+import { LANES, type Lane, parseLane } from '../lanes/lane.js';
+import { checkTransition } from '../lanes/transitions.js';
+import { resolveWorkPackage, type WorkPackageContext, workPackageBranch } from './work-package-context.js';
+
+export interface MoveInput {
+  wp?: string | undefined;
+  feature?: string | undefined;
+  to: string;
+  note?: string | undefined;
+  agent?: string | undefined;
+  force: boolean;
+  now: Date;
+}
+
+export interface MoveResult {
+  feature: string;
+  wp: string;
+  from: Lane;
+  to: Lane;
+  forced: boolean;
+  rejection: boolean;
+  file: string;
+  commit: string | null;
+  targetBranch: string;
+}
+
+/** Who is acting, for history entries: --agent, else $KIT_AGENT, else the OS user. */
+export function actingAgent(agent: string | undefined): string {
+  return agent?.trim() || process.env.KIT_AGENT?.trim() || process.env.USER || 'unknown';
+}
+
+/**
+ * Moves a WP to another lane: checks the move is legal and its guards hold, then records lane, history
+ * (and review feedback for a rejection) as one commit on the target branch.
+ */
+export async function moveWorkPackage(workspace: Workspace, input: MoveInput): Promise<MoveResult> {
+  const to = parseLane(input.to);
+  if (!to) {
+    throw new KitError(`"${input.to}" is not a lane`, { hint: `lanes: ${LANES.join(', ')}` });
+  }
+  const context = await resolveWorkPackage(workspace, { feature: input.feature, wp: input.wp });
+  const { feature, wp } = context;
+  const from = wp.lane;
+  const verdict = checkTransition(from, to, { force: input.force });
+  if (!verdict.allowed) {
+    throw new KitError(`${wp.id} cannot move from ${from} to ${to}: ${verdict.reason}`, {
+      hint:
+        verdict.legalTargets.length > 0
+          ? `kit move ${wp.id} --to ${verdict.legalTargets[0]}${verdict.legalTargets.length > 1 ? ` (or ${verdict.legalTargets.slice(1).join(', ')})` : ''}; --force overrides and is recorded`
+          : '--force overrides and is recorded in the history',
+    });
+  }
+  const note = input.note?.trim();
+  if (verdict.rejection && !note) {
+    throw new KitError(`sending ${wp.id} back from for_review is a rejection and needs the review feedback`, {
+      hint: `kit move ${wp.id} --to ${to} --note "what must change"`,
+    });
+  }
+  if (!input.force && to === 'for_review') await guardReadyForReview(workspace, context);
+
+  const agent = actingAgent(input.agent);
+  const action = input.force
+    ? `Forced move ${from} → ${to}`
+    : verdict.rejection
+      ? `Returned for changes: ${oneLine(note ?? '')}`
+      : `Moved ${from} → ${to}`;
+  const result = await writeWorkPackage(workspace, {
+    targetBranch: context.targetBranch,
+    file: wp.file,
+    message: () => laneChangeMessage(feature.name, wp.id, from, to, input.force ? 'Forced with --force.' : note),
+    transform: async (current) => {
+      const fresh = parseFrontmatter(current);
+      if (!fresh.ok) throw new KitError(`${wp.file}:${fresh.line}: ${fresh.reason}`, { file: wp.file });
+      const nowLane = parseLane(fresh.data.lane) ?? from;
+      if (nowLane !== from) {
+        throw new KitError(`${wp.id} moved to ${nowLane} while this command ran`, {
+          hint: 'check kit status and run the command again if the move still makes sense',
+        });
+      }
+      const edits: FrontmatterEdit[] = [{ kind: 'set', key: 'lane', value: to }];
+      if (input.agent) edits.push({ kind: 'set', key: 'agent', value: agent });
+      edits.push({ kind: 'set', key: 'shell_pid', value: String(process.ppid) });
+      if (verdict.rejection) edits.push({ kind: 'set', key: 'review_status', value: 'has_feedback' });
+      edits.push({
+        kind: 'append',
+        key: 'history',
+        item: { ...historyEntry({ timestamp: input.now, lane: to, agent, shellPid: String(process.ppid), action }) },
+      });
+      const edited = await editFrontmatter(current, edits);
+      if (!verdict.rejection || !note) return edited;
+      return replaceBody(edited, (body, eol) =>
+        addReviewFeedback(body, { note, reviewer: agent, timestamp: input.now.toISOString() }, eol),
+      );
+    },
+  });
+  return {
+    feature: feature.name,
+    wp: wp.id,
+    from,
+    to,
+    forced: input.force && !checkTransition(from, to, { force: false }).allowed,
+    rejection: verdict.rejection,
+    file: wp.file,
+    commit: result.commit,
+    targetBranch: context.targetBranch,
+  };
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+}
+
+/**
+ * Ready for review means: the WP's work is committed (its worktree is clean), there is at least one commit
+ * beyond its base, and it did not edit planning files, which belong to the target branch (merging a WP's
+ * stale copy back is how other tools reverted newer planning).
+ */
+async function guardReadyForReview(workspace: Workspace, context: WorkPackageContext): Promise<void> {
+  const { feature, wp, targetBranch } = context;
+  const git = new GitPlumbing(workspace.git);
+  const branch = workPackageBranch(feature.name, wp.id);
+  const tip = await git.resolveCommit(`refs/heads/${branch}`);
+  if (!tip) {
+    throw new KitError(`${wp.id} has no branch ${branch}, so there is nothing to review`, {
+      hint: `start it with kit implement ${wp.id}`,
+    });
+  }
+  const worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === branch);
+  if (worktree) {
+    const dirty = await git.status(worktree.path);
+    if (dirty.length > 0) {
+      const list = dirty.slice(0, 10).map((entry) => `${entry.code === '??' ? 'untracked' : 'modified'} ${entry.path}`);
+      throw new KitError(
+        `${wp.id}'s worktree has ${dirty.length} uncommitted file${dirty.length === 1 ? '' : 's'}: ${list.join(', ')}${dirty.length > 10 ? ', ...' : ''}`,
+        { hint: `commit them in ${worktree.path} (or remove them), then move ${wp.id} to for_review` },
+      );
+    }
+  }
+  const base = wp.baseCommit ?? (await git.output(['merge-base', tip, `refs/heads/${targetBranch}`]));
+  const commits = await git.commitsBetween(base, tip);
+  if (commits.length === 0) {
+    throw new KitError(`${branch} has no commits beyond its base ${base.slice(0, 12)}`, {
+      hint: `commit the work in ${worktree?.path ?? branch} first`,
+    });
+  }
+  // Against the fork point with the target (not the recorded base): a WP that merged the target to catch
+  // up carries kit's own lane commits, which are not its edits.
+  const forkPoint = await git.output(['merge-base', tip, `refs/heads/${targetBranch}`]);
+  const planning = await git.changedPaths(forkPoint, tip, workspace.config.specsDir);
+  if (planning.length > 0) {
+    throw new KitError(
+      `${branch} changes planning files, which belong to ${targetBranch}: ${planning.slice(0, 10).join(', ')}`,
+      {
+        hint: `undo those changes on the WP branch (e.g. git -C ${worktree?.path ?? join(workspace.config.worktreesDir, branch)} checkout ${forkPoint.slice(0, 12)} -- ${workspace.config.specsDir} and commit); planning edits go to the main checkout`,
+      },
+    );
+  }
+}
