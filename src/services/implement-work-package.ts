@@ -1,0 +1,286 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyEntry, laneChangeMessage } from '../domain/history.js';
+import { ExitCode, KitError } from '../errors.js';
+import { resolveInside, toRepoPath } from '../io/files.js';
+import { editFrontmatter, parseFrontmatter } from '../io/frontmatter.js';
+import { GitPlumbing } from '../io/git.js';
+import { writeWorkPackage } from '../io/work-package-store.js';
+import type { Workspace } from '../io/workspace.js';
+import { copyWorktreeIncludes } from '../io/worktree-include.js';
+import { actingAgent } from './move-work-package.js';
+import { parseWorkPackageArgument, resolveWorkPackage, workPackageBranch } from './work-package-context.js';
+
+export interface ImplementInput {
+  wp: string;
+  feature?: string | undefined;
+  bases: readonly string[];
+  agent?: string | undefined;
+  now: Date;
+}
+
+export interface ImplementResult {
+  feature: string;
+  wp: string;
+  worktree: string;
+  branch: string;
+  /** The commit the branch starts from. */
+  base: string;
+  /** What that commit is: the target branch, one WP branch, or the WP branches it merges. */
+  baseBranches: string[];
+  alreadyStarted: boolean;
+  copiedFiles: string[];
+  warnings: string[];
+}
+
+/**
+ * Starts a WP: a branch `<feature>-<WP>` from the right base, a worktree for it, and the WP moved to
+ * doing with its base recorded. Creating the branch is the claim: a compare-and-swap on a ref that must
+ * not exist yet, so of two agents starting the same WP exactly one wins. Anything that fails after the
+ * claim is rolled back (worktree and branch removed), so a failed run leaves nothing behind.
+ */
+export async function implementWorkPackage(workspace: Workspace, input: ImplementInput): Promise<ImplementResult> {
+  const context = await resolveWorkPackage(workspace, { feature: input.feature, wp: input.wp });
+  const { feature, wp, targetBranch } = context;
+  const git = new GitPlumbing(workspace.git);
+  const branch = workPackageBranch(feature.name, wp.id);
+  const worktree = resolveInside(workspace.root, join(workspace.config.worktreesDir, branch), 'the worktree path');
+  const agent = actingAgent(input.agent);
+  const warnings: string[] = [];
+
+  const existingTip = await git.resolveCommit(`refs/heads/${branch}`);
+  if (existingTip) return alreadyStarted(workspace, context, branch, agent);
+  if (wp.lane !== 'planned') {
+    throw new KitError(`${wp.id} is in ${wp.lane}, and only a planned WP can be started`, {
+      hint: `kit move ${wp.id} --to planned first if it really has to start again`,
+    });
+  }
+
+  const requested = input.bases.map(parseWorkPackageArgument);
+  for (const base of requested) {
+    if (base === wp.id) throw new KitError(`--base ${base}: a work package cannot be based on itself`);
+    if (!feature.workPackages.some((candidate) => candidate.id === base)) {
+      throw new KitError(`--base ${base}: ${feature.name} has no ${base}`, {
+        hint: `its work packages: ${feature.workPackages.map((candidate) => candidate.id).join(', ')}`,
+      });
+    }
+    if (!wp.dependencies.includes(base)) {
+      warnings.push(
+        `${base} is not a declared dependency of ${wp.id} (it depends on ${wp.dependencies.join(', ') || 'nothing'})`,
+      );
+    }
+  }
+  const baseIds = [...new Set([...wp.dependencies, ...requested])];
+  const tips: { id: string; branch: string; tip: string }[] = [];
+  for (const id of baseIds) {
+    const baseBranch = workPackageBranch(feature.name, id);
+    const tip = await git.resolveCommit(`refs/heads/${baseBranch}`);
+    if (!tip) {
+      throw new KitError(`${id} has not been started: run kit implement ${id} first`, {
+        hint: `${wp.id} builds on ${id}'s branch ${baseBranch}, which does not exist yet`,
+      });
+    }
+    tips.push({ id, branch: baseBranch, tip });
+  }
+  const targetTip = await git.resolveCommit(`refs/heads/${targetBranch}`);
+  if (!targetTip) {
+    throw new KitError(`the target branch ${targetBranch} does not exist`, {
+      hint: `create it, or set target_branch in ${feature.path}/meta.json`,
+    });
+  }
+  if (!(await git.readBlob(targetTip, wp.file))) {
+    throw new KitError(`${wp.file} is not committed on ${targetBranch}`, {
+      hint: `commit the planning files first (git add ${feature.path} && git commit -m "Plan ${feature.name}"): the worktree starts from ${targetBranch} and kit records lanes there`,
+    });
+  }
+  if (existsSync(worktree)) {
+    throw new KitError(`${toRepoPath(workspace.root, worktree)} already exists`, {
+      hint: 'move it away or remove it (git worktree remove) and run kit implement again',
+    });
+  }
+
+  const base =
+    tips.length === 0
+      ? { commit: targetTip, branches: [targetBranch] }
+      : tips.length === 1 && tips[0]
+        ? { commit: tips[0].tip, branches: [tips[0].branch] }
+        : { commit: await mergedBase(git, wp.id, tips), branches: tips.map((entry) => entry.branch) };
+
+  if (!(await git.compareAndSwapRef(`refs/heads/${branch}`, base.commit, null))) {
+    return alreadyStarted(workspace, context, branch, agent);
+  }
+  try {
+    await git.output(['worktree', 'add', '--quiet', worktree, branch]);
+  } catch (error) {
+    await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${branch}`, base.commit]);
+    throw error;
+  }
+  try {
+    const copiedFiles = await copyWorktreeIncludes(
+      workspace.git,
+      workspace.root,
+      worktree,
+      workspace.config.worktreesDir,
+    );
+    const relativeWorktree = toRepoPath(workspace.root, worktree);
+    await writeWorkPackage(workspace, {
+      targetBranch,
+      file: wp.file,
+      message: () =>
+        laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Started in ${relativeWorktree} on ${branch}.`),
+      transform: async (current) => {
+        const fresh = parseFrontmatter(current);
+        if (!fresh.ok) throw new KitError(`${wp.file}:${fresh.line}: ${fresh.reason}`);
+        if (fresh.data.lane !== 'planned') {
+          throw new KitError(`${wp.id} moved to ${String(fresh.data.lane)} while kit was starting it`);
+        }
+        return editFrontmatter(current, [
+          { kind: 'set', key: 'lane', value: 'doing' },
+          { kind: 'set', key: 'base_branch', value: base.branches.join(', ') },
+          { kind: 'set', key: 'base_commit', value: base.commit },
+          { kind: 'set', key: 'created_at', value: input.now.toISOString() },
+          { kind: 'set', key: 'agent', value: agent },
+          { kind: 'set', key: 'shell_pid', value: String(process.ppid) },
+          {
+            kind: 'append',
+            key: 'history',
+            item: {
+              ...historyEntry({
+                timestamp: input.now,
+                lane: 'doing',
+                agent,
+                shellPid: String(process.ppid),
+                action: `Started in ${relativeWorktree} from ${base.branches.join(' + ')} (${base.commit.slice(0, 12)})`,
+              }),
+            },
+          },
+        ]);
+      },
+    });
+    return {
+      feature: feature.name,
+      wp: wp.id,
+      worktree,
+      branch,
+      base: base.commit,
+      baseBranches: base.branches,
+      alreadyStarted: false,
+      copiedFiles,
+      warnings,
+    };
+  } catch (error) {
+    await rollBack(workspace, worktree, branch, base.commit);
+    throw error;
+  }
+}
+
+async function rollBack(workspace: Workspace, worktree: string, branch: string, commit: string): Promise<void> {
+  // The worktree is brand new (a checkout plus copied include files), so removing it loses nothing.
+  await workspace.git.spawnGit(['worktree', 'remove', '--force', worktree]);
+  rmSync(worktree, { recursive: true, force: true });
+  await workspace.git.spawnGit(['worktree', 'prune']);
+  await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${branch}`, commit]);
+}
+
+/** Someone already started this WP: if it is the same agent, hand back its worktree; else say who has it. */
+async function alreadyStarted(
+  workspace: Workspace,
+  context: Awaited<ReturnType<typeof resolveWorkPackage>>,
+  branch: string,
+  agent: string,
+): Promise<ImplementResult> {
+  const { feature, targetBranch } = context;
+  const git = new GitPlumbing(workspace.git);
+  // Read the WP as it is on the target branch now: the snapshot may predate the other agent's claim.
+  const tip = await git.resolveCommit(`refs/heads/${targetBranch}`);
+  const bytes = tip ? await git.readBlob(tip, context.wp.file) : null;
+  const fresh = bytes ? parseFrontmatter(bytes.toString('utf8')) : null;
+  const data = fresh?.ok ? fresh.data : {};
+  const holder = typeof data.agent === 'string' && data.agent ? data.agent : null;
+  const lane = typeof data.lane === 'string' ? data.lane : context.wp.lane;
+  const worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === branch)?.path ?? null;
+  if (worktree && lane !== 'planned' && holder === agent) {
+    return {
+      feature: feature.name,
+      wp: context.wp.id,
+      worktree,
+      branch,
+      base: typeof data.base_commit === 'string' ? data.base_commit : '',
+      baseBranches: typeof data.base_branch === 'string' ? data.base_branch.split(', ') : [],
+      alreadyStarted: true,
+      copiedFiles: [],
+      warnings: [],
+    };
+  }
+  throw new KitError(
+    `${context.wp.id} is already taken${holder ? ` by ${holder}` : ''} (lane ${lane}, branch ${branch}${worktree ? `, worktree ${worktree}` : ''})`,
+    {
+      hint: holder
+        ? `pick another work package (kit next), or ask ${holder} to hand it over`
+        : 'another kit process is starting it right now; pick another work package (kit next)',
+      exitCode: ExitCode.invalidInput,
+    },
+  );
+}
+
+/**
+ * One commit that merges several WP branches, built in memory: `merge-tree` pairwise, then one
+ * commit-tree with every branch as a parent. Nothing is checked out and no branch is created. Pairs are
+ * tried first so that a conflict names the two WPs and the files they disagree on.
+ */
+async function mergedBase(
+  git: GitPlumbing,
+  wpId: string,
+  tips: readonly { id: string; branch: string; tip: string }[],
+) {
+  const conflicts: string[] = [];
+  for (let i = 0; i < tips.length; i++) {
+    for (let j = i + 1; j < tips.length; j++) {
+      const a = tips[i];
+      const b = tips[j];
+      if (!a || !b) continue;
+      const merged = await git.mergeTree(a.tip, b.tip);
+      if (!merged.clean) conflicts.push(`${a.id} and ${b.id} conflict in ${describeConflicts(merged)}`);
+    }
+  }
+  let accumulated = tips[0]?.tip ?? '';
+  let tree = '';
+  for (const next of tips.slice(1)) {
+    const merged = await git.mergeTree(accumulated, next.tip);
+    if (!merged.clean) {
+      if (conflicts.length === 0)
+        conflicts.push(`${tips.map((entry) => entry.id).join(', ')} conflict in ${describeConflicts(merged)}`);
+      break;
+    }
+    tree = merged.tree;
+    accumulated = await git.commitTree(tree, [accumulated, next.tip], `kit: partial base for ${wpId}\n`);
+  }
+  if (conflicts.length > 0) {
+    throw new KitError(
+      `the dependencies of ${wpId} conflict, so there is no base to start it from:\n  ${conflicts.join('\n  ')}`,
+      {
+        hint: `resolve the conflict on one of those WP branches (merge the other into it in its worktree and commit), then run kit implement ${wpId} again`,
+        exitCode: ExitCode.mergeConflict,
+      },
+    );
+  }
+  const names = tips.map((entry) => entry.id).join(', ');
+  return git.commitTree(
+    tree,
+    tips.map((entry) => entry.tip),
+    `kit: base for ${wpId} (merges ${names})\n`,
+  );
+}
+
+function describeConflicts(merged: {
+  conflictedPaths: string[];
+  conflicts: { type: string; paths: string[] }[];
+}): string {
+  const kinds = new Map<string, string>();
+  for (const conflict of merged.conflicts) {
+    for (const path of conflict.paths)
+      if (!kinds.has(path)) kinds.set(path, conflict.type.replace(/^CONFLICT \((.*)\)$/, '$1'));
+  }
+  const paths = merged.conflictedPaths.length > 0 ? merged.conflictedPaths : [...kinds.keys()];
+  return paths.map((path) => `${path}${kinds.has(path) ? ` (${kinds.get(path)})` : ''}`).join(', ');
+}
