@@ -39,8 +39,10 @@ export default class Implement extends KitCommand {
     if (!this.jsonEnabled()) {
       const note = result.alreadyStarted
         ? `${result.wp} is already yours, on ${result.branch}`
-        : `${result.wp} started on ${result.branch} from ${result.baseBranches.join(' + ')} (${result.base.slice(0, 12)})` +
-          (result.copiedFiles.length > 0 ? `; copied ${result.copiedFiles.join(', ')}` : '');
+        : result.resumed
+          ? `${result.wp} resumed on its existing branch ${result.branch}`
+          : `${result.wp} started on ${result.branch} from ${result.baseBranches.join(' + ')} (${result.base.slice(0, 12)})` +
+            (result.copiedFiles.length > 0 ? `; copied ${result.copiedFiles.join(', ')}` : '');
       process.stderr.write(`${note}\n`);
     }
     // stdout is only the path, so `cd "$(kit implement WP03)"` works.

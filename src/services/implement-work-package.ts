@@ -29,6 +29,8 @@ export interface ImplementResult {
   /** What that commit is: the target branch, one WP branch, or the WP branches it merges. */
   baseBranches: string[];
   alreadyStarted: boolean;
+  /** The WP was back in planned with its branch kept (e.g. after a review) and continues on it. */
+  resumed: boolean;
   copiedFiles: string[];
   warnings: string[];
 }
@@ -49,7 +51,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   const warnings: string[] = [];
 
   const existingTip = await git.resolveCommit(`refs/heads/${branch}`);
-  if (existingTip) return alreadyStarted(workspace, context, branch, agent);
+  if (existingTip) return alreadyStarted(workspace, context, { branch, worktree, agent, now: input.now });
   if (wp.lane !== 'planned') {
     throw new KitError(`${wp.id} is in ${wp.lane}, and only a planned WP can be started`, {
       hint: `kit move ${wp.id} --to planned first if it really has to start again`,
@@ -107,7 +109,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
         : { commit: await mergedBase(git, wp.id, tips), branches: tips.map((entry) => entry.branch) };
 
   if (!(await git.compareAndSwapRef(`refs/heads/${branch}`, base.commit, null))) {
-    return alreadyStarted(workspace, context, branch, agent);
+    return alreadyStarted(workspace, context, { branch, worktree, agent, now: input.now });
   }
   try {
     await git.output(['worktree', 'add', '--quiet', worktree, branch]);
@@ -165,6 +167,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
       base: base.commit,
       baseBranches: base.branches,
       alreadyStarted: false,
+      resumed: false,
       copiedFiles,
       warnings,
     };
@@ -182,45 +185,102 @@ async function rollBack(workspace: Workspace, worktree: string, branch: string, 
   await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${branch}`, commit]);
 }
 
-/** Someone already started this WP: if it is the same agent, hand back its worktree; else say who has it. */
+/**
+ * The WP's branch exists already. Still doing (or beyond) and held by this agent: hand back its worktree.
+ * Held by someone else: say who. Back in planned (a reviewer sent it back, or it was stopped): resume it on
+ * its existing branch, so no commit is lost, recreating the worktree if it was removed.
+ */
 async function alreadyStarted(
   workspace: Workspace,
   context: Awaited<ReturnType<typeof resolveWorkPackage>>,
-  branch: string,
-  agent: string,
+  claim: { branch: string; worktree: string; agent: string; now: Date },
 ): Promise<ImplementResult> {
-  const { feature, targetBranch } = context;
+  const { feature, targetBranch, wp } = context;
+  const { branch, agent } = claim;
   const git = new GitPlumbing(workspace.git);
   // Read the WP as it is on the target branch now: the snapshot may predate the other agent's claim.
   const tip = await git.resolveCommit(`refs/heads/${targetBranch}`);
-  const bytes = tip ? await git.readBlob(tip, context.wp.file) : null;
+  const bytes = tip ? await git.readBlob(tip, wp.file) : null;
   const fresh = bytes ? parseFrontmatter(bytes.toString('utf8')) : null;
   const data = fresh?.ok ? fresh.data : {};
   const holder = typeof data.agent === 'string' && data.agent ? data.agent : null;
-  const lane = typeof data.lane === 'string' ? data.lane : context.wp.lane;
-  const worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === branch)?.path ?? null;
-  if (worktree && lane !== 'planned' && holder === agent) {
-    return {
-      feature: feature.name,
-      wp: context.wp.id,
-      worktree,
-      branch,
-      base: typeof data.base_commit === 'string' ? data.base_commit : '',
-      baseBranches: typeof data.base_branch === 'string' ? data.base_branch.split(', ') : [],
-      alreadyStarted: true,
-      copiedFiles: [],
-      warnings: [],
-    };
+  const lane = typeof data.lane === 'string' ? data.lane : wp.lane;
+  const baseCommit = typeof data.base_commit === 'string' ? data.base_commit : '';
+  const baseBranches = typeof data.base_branch === 'string' && data.base_branch ? data.base_branch.split(', ') : [];
+  let worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === branch)?.path ?? null;
+  const result = (alreadyStarted: boolean, copiedFiles: string[]): ImplementResult => ({
+    feature: feature.name,
+    wp: wp.id,
+    worktree: worktree ?? claim.worktree,
+    branch,
+    base: baseCommit,
+    baseBranches,
+    alreadyStarted,
+    resumed: !alreadyStarted,
+    copiedFiles,
+    warnings: [],
+  });
+  if (lane !== 'planned') {
+    if (worktree && holder === agent) return result(true, []);
+    throw new KitError(
+      `${wp.id} is already taken${holder ? ` by ${holder}` : ''} (lane ${lane}, branch ${branch}${worktree ? `, worktree ${worktree}` : ''})`,
+      {
+        hint: holder
+          ? `pick another work package (kit next), or ask ${holder} to hand it over`
+          : 'another kit process is starting it right now; pick another work package (kit next)',
+        exitCode: ExitCode.invalidInput,
+      },
+    );
   }
-  throw new KitError(
-    `${context.wp.id} is already taken${holder ? ` by ${holder}` : ''} (lane ${lane}, branch ${branch}${worktree ? `, worktree ${worktree}` : ''})`,
-    {
-      hint: holder
-        ? `pick another work package (kit next), or ask ${holder} to hand it over`
-        : 'another kit process is starting it right now; pick another work package (kit next)',
-      exitCode: ExitCode.invalidInput,
+  let copiedFiles: string[] = [];
+  if (!worktree) {
+    if (existsSync(claim.worktree)) {
+      throw new KitError(`${toRepoPath(workspace.root, claim.worktree)} exists but is not the worktree of ${branch}`, {
+        hint: 'move it away, then run kit implement again',
+      });
+    }
+    await git.output(['worktree', 'add', '--quiet', claim.worktree, branch]);
+    worktree = claim.worktree;
+    copiedFiles = await copyWorktreeIncludes(workspace.git, workspace.root, worktree, workspace.config.worktreesDir);
+  }
+  const relativeWorktree = toRepoPath(workspace.root, worktree);
+  await writeWorkPackage(workspace, {
+    targetBranch,
+    file: wp.file,
+    message: () =>
+      laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Resumed in ${relativeWorktree} on ${branch}.`),
+    transform: async (current) => {
+      const now = parseFrontmatter(current);
+      if (!now.ok) throw new KitError(`${wp.file}:${now.line}: ${now.reason}`);
+      if (now.data.lane !== 'planned') {
+        throw new KitError(
+          `${wp.id} was taken by ${String(now.data.agent || 'another agent')} while kit was resuming it`,
+          {
+            hint: 'pick another work package (kit next)',
+          },
+        );
+      }
+      return editFrontmatter(current, [
+        { kind: 'set', key: 'lane', value: 'doing' },
+        { kind: 'set', key: 'agent', value: agent },
+        { kind: 'set', key: 'shell_pid', value: String(process.ppid) },
+        {
+          kind: 'append',
+          key: 'history',
+          item: {
+            ...historyEntry({
+              timestamp: claim.now,
+              lane: 'doing',
+              agent,
+              shellPid: String(process.ppid),
+              action: `Resumed in ${relativeWorktree} on its existing branch`,
+            }),
+          },
+        },
+      ]);
     },
-  );
+  });
+  return result(false, copiedFiles);
 }
 
 /**

@@ -1,0 +1,74 @@
+/** The plain board of `kit status`: every line fits 80 columns, like Spec Kitty's documented board. */
+import { byLane } from '../domain/board.js';
+import { LANES, type Lane } from '../lanes/lane.js';
+import type { StatusFeature, StatusResult, StatusWorkPackage } from '../services/status.js';
+
+const WIDTH = 80;
+const LANE_TITLES: Record<Lane, string> = {
+  planned: 'PLANNED',
+  doing: 'DOING',
+  for_review: 'FOR REVIEW',
+  done: 'DONE',
+};
+
+function fit(text: string, width: number): string {
+  return text.length <= width ? text.padEnd(width) : `${text.slice(0, width - 1)}…`;
+}
+
+/** "3m", "5h", "2d": the age of the last commit. */
+export function formatAge(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+/** Compact git marks for one WP: `↑3 ✎2 ⚠behind WP01 5m`, or what blocks a planned WP. */
+export function gitMarks(wp: StatusWorkPackage): string {
+  if (wp.blockedBy.length > 0) return `blocked by ${wp.blockedBy.join(', ')}`;
+  if (!wp.git) return wp.lane === 'planned' ? 'ready' : 'no branch';
+  const marks = [`↑${wp.git.ahead}`];
+  if (wp.git.uncommitted === null) marks.push(wp.worktree ? '✎?' : 'no worktree');
+  else if (wp.git.uncommitted > 0) marks.push(`✎${wp.git.uncommitted}`);
+  const stale = Object.entries(wp.git.behind).filter(([, count]) => count > 0);
+  if (stale.length > 0) marks.push(`⚠behind ${stale.map(([id, count]) => `${id}+${count}`).join(',')}`);
+  marks.push(formatAge(wp.git.lastCommitAgeSeconds));
+  return marks.join(' ');
+}
+
+function progressBar(feature: StatusFeature, width: number): string {
+  const filled =
+    feature.progress.total === 0 ? 0 : Math.round((feature.progress.done / feature.progress.total) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+function renderFeature(feature: StatusFeature): string[] {
+  const lines = [
+    fit(`${feature.id}: ${feature.title}`, WIDTH).trimEnd(),
+    `${progressBar(feature, 30)} ${feature.progress.done}/${feature.progress.total} done (${feature.progress.percent}%)  target ${feature.targetBranch}`.slice(
+      0,
+      WIDTH,
+    ),
+  ];
+  const lanes = byLane(feature.workPackages);
+  for (const lane of LANES) {
+    const wps = lanes[lane];
+    lines.push('', `${LANE_TITLES[lane]} (${wps.length})`);
+    for (const wp of wps) {
+      // 2 + 6 (id) + 30 (title) + 1 + 12 (agent) + 1 + 28 (marks) = 80 columns.
+      const line = `  ${wp.id.padEnd(6)}${fit(wp.title, 30)} ${fit(wp.agent ?? '', 12)} ${fit(gitMarks(wp), 28)}`;
+      lines.push(line.trimEnd());
+    }
+  }
+  for (const problem of feature.problems) lines.push(`  ! ${problem.file ?? ''} ${problem.message}`.slice(0, WIDTH));
+  return lines;
+}
+
+export function renderStatus(result: StatusResult): string {
+  if (result.features.length === 0) return 'No features yet: kit specify "<description>" creates one.';
+  const blocks = result.features.map((feature) => renderFeature(feature).join('\n'));
+  blocks.push(
+    'Marks: ↑ commits ahead of base · ✎ uncommitted files · ⚠ behind a dependency\n       (new commits there since this WP branched) · age of the last commit',
+  );
+  return blocks.join('\n\n');
+}

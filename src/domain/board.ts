@@ -1,0 +1,50 @@
+/**
+ * What the board and `kit next` show, computed from plain data: which WPs are blocked and by what, which
+ * are ready to start and the command that starts each, and a feature's progress. Pure.
+ */
+import { LANES, type Lane } from '../lanes/lane.js';
+import { topologicalOrder } from './dependency-graph.js';
+
+export interface BoardWorkPackage {
+  id: string;
+  lane: Lane;
+  dependencies: readonly string[];
+}
+
+/** The dependencies of a planned WP that are not done yet (unknown ids count as not done). */
+export function blockingDependencies(wp: BoardWorkPackage, all: readonly BoardWorkPackage[]): string[] {
+  const lanes = new Map(all.map((candidate) => [candidate.id, candidate.lane]));
+  return wp.dependencies.filter((id) => lanes.get(id) !== 'done');
+}
+
+/** Planned WPs whose dependencies are all done, dependencies first, ties by id. */
+export function readyWorkPackages<T extends BoardWorkPackage>(all: readonly T[]): T[] {
+  let order: string[];
+  try {
+    order = topologicalOrder(all);
+  } catch {
+    order = all.map((wp) => wp.id).sort();
+  }
+  const byId = new Map(all.map((wp) => [wp.id, wp]));
+  return order
+    .map((id) => byId.get(id))
+    .filter((wp): wp is T => !!wp && wp.lane === 'planned' && blockingDependencies(wp, all).length === 0);
+}
+
+/** The command that starts a WP: its single dependency as --base; kit merges several on its own. */
+export function implementCommand(wp: BoardWorkPackage, feature: string, otherFeatures: boolean): string {
+  const base = wp.dependencies.length === 1 ? ` --base ${wp.dependencies[0]}` : '';
+  return `kit implement ${wp.id}${base}${otherFeatures ? ` --feature ${feature}` : ''}`;
+}
+
+export function progress(all: readonly BoardWorkPackage[]): { done: number; total: number; percent: number } {
+  const done = all.filter((wp) => wp.lane === 'done').length;
+  return { done, total: all.length, percent: all.length === 0 ? 0 : Math.round((done / all.length) * 100) };
+}
+
+/** WPs grouped by lane in board order. */
+export function byLane<T extends BoardWorkPackage>(all: readonly T[]): Record<Lane, T[]> {
+  const lanes = Object.fromEntries(LANES.map((lane) => [lane, [] as T[]])) as Record<Lane, T[]>;
+  for (const wp of all) lanes[wp.lane].push(wp);
+  return lanes;
+}

@@ -1,0 +1,155 @@
+/**
+ * The git truth behind each work package, gathered in a fixed number of git processes whatever the number
+ * of WPs: one `for-each-ref` (every branch tip and its commit time), one `worktree list`, one `rev-list`
+ * over all WP branches (the commit graph that is not on the target branches, walked here to count commits
+ * ahead of a base and behind a dependency), and one `status` per live worktree, run in parallel.
+ */
+import type { Git } from './git.js';
+import { GitPlumbing } from './git.js';
+
+export interface BranchTip {
+  tip: string;
+  committedAt: number;
+}
+
+export interface WorkPackageGitQuery {
+  key: string;
+  branch: string;
+  baseCommit: string | null;
+  /** Branches of the WP's dependencies, to see whether it is behind their current tips. */
+  dependencyBranches: { id: string; branch: string }[];
+}
+
+export interface WorkPackageGitFacts {
+  branch: string;
+  tip: string;
+  worktree: string | null;
+  /** Commits on the WP branch beyond its base. */
+  ahead: number;
+  /** Commits each dependency has that this branch does not (a stale base), by WP id. */
+  behind: Record<string, number>;
+  uncommittedFiles: string[] | null;
+  lastCommitAt: string;
+  locked: boolean;
+}
+
+const STATUS_CONCURRENCY = 8;
+
+export async function collectGitFacts(
+  git: Git,
+  queries: readonly WorkPackageGitQuery[],
+  targetBranches: readonly string[],
+): Promise<Map<string, WorkPackageGitFacts>> {
+  const facts = new Map<string, WorkPackageGitFacts>();
+  if (queries.length === 0) return facts;
+  const [tips, worktrees] = await Promise.all([branchTips(git), git.worktrees()]);
+  const started = queries.filter((query) => tips.has(query.branch));
+  if (started.length === 0) return facts;
+
+  const graph = await commitGraph(
+    git,
+    [...new Set(started.map((query) => tips.get(query.branch)?.tip ?? ''))],
+    targetBranches.filter((branch) => tips.has(branch)),
+  );
+  const worktreeByBranch = new Map(worktrees.filter((w) => w.branch).map((w) => [w.branch as string, w]));
+  const plumbing = new GitPlumbing(git);
+  const statuses = await mapLimited(started, STATUS_CONCURRENCY, async (query) => {
+    const worktree = worktreeByBranch.get(query.branch);
+    if (!worktree || worktree.prunable) return null;
+    try {
+      return (await plumbing.status(worktree.path)).map((entry) => entry.path);
+    } catch {
+      return null;
+    }
+  });
+  started.forEach((query, index) => {
+    const tip = tips.get(query.branch);
+    if (!tip) return;
+    const own = graph.reach(tip.tip);
+    const base = query.baseCommit ? graph.reach(query.baseCommit) : new Set<string>();
+    const behind: Record<string, number> = {};
+    for (const dependency of query.dependencyBranches) {
+      const dependencyTip = tips.get(dependency.branch);
+      if (!dependencyTip) continue;
+      let missing = 0;
+      for (const commit of graph.reach(dependencyTip.tip)) if (!own.has(commit)) missing++;
+      behind[dependency.id] = missing;
+    }
+    let ahead = 0;
+    for (const commit of own) if (!base.has(commit)) ahead++;
+    const worktree = worktreeByBranch.get(query.branch);
+    facts.set(query.key, {
+      branch: query.branch,
+      tip: tip.tip,
+      worktree: worktree?.path ?? null,
+      ahead,
+      behind,
+      uncommittedFiles: statuses[index] ?? null,
+      lastCommitAt: new Date(tip.committedAt * 1000).toISOString(),
+      locked: worktree?.locked !== null && worktree?.locked !== undefined,
+    });
+  });
+  return facts;
+}
+
+async function branchTips(git: Git): Promise<Map<string, BranchTip>> {
+  const output = await git.raw([
+    'for-each-ref',
+    '--format=%(refname:short)%00%(objectname)%00%(committerdate:unix)',
+    'refs/heads',
+  ]);
+  const tips = new Map<string, BranchTip>();
+  for (const line of output.split('\n')) {
+    const [name, tip, time] = line.split('\0');
+    if (name && tip) tips.set(name, { tip, committedAt: Number(time) || 0 });
+  }
+  return tips;
+}
+
+interface CommitGraph {
+  /** Commits reachable from `start` that are not on any target branch (memoised). */
+  reach(start: string): Set<string>;
+}
+
+/** The commits on WP branches but not on the targets, with their parents, from one `rev-list`. */
+async function commitGraph(git: Git, tips: readonly string[], targets: readonly string[]): Promise<CommitGraph> {
+  const parents = new Map<string, string[]>();
+  if (tips.length > 0) {
+    const args = ['rev-list', '--parents', ...tips, '--not', ...targets.map((branch) => `refs/heads/${branch}`), '--'];
+    const output = await git.raw(args);
+    for (const line of output.split('\n')) {
+      const [commit, ...rest] = line.split(' ');
+      if (commit) parents.set(commit, rest);
+    }
+  }
+  const memo = new Map<string, Set<string>>();
+  return {
+    reach(start: string): Set<string> {
+      const cached = memo.get(start);
+      if (cached) return cached;
+      const seen = new Set<string>();
+      const stack = [start];
+      while (stack.length > 0) {
+        const commit = stack.pop() as string;
+        if (seen.has(commit) || !parents.has(commit)) continue;
+        seen.add(commit);
+        stack.push(...(parents.get(commit) ?? []));
+      }
+      memo.set(start, seen);
+      return seen;
+    },
+  };
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

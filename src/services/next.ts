@@ -1,0 +1,25 @@
+import { implementCommand, readyWorkPackages } from '../domain/board.js';
+import { loadFeatures } from '../io/feature-store.js';
+import type { Workspace } from '../io/workspace.js';
+import { selectFeatures } from './feature-selection.js';
+
+export interface NextResult {
+  ready: { feature: string; id: string; title: string; dependencies: string[]; command: string }[];
+}
+
+/** Planned WPs whose dependencies are all done, per feature in dependency order. */
+export function nextWorkPackages(workspace: Workspace, input: { feature?: string | undefined }): NextResult {
+  const features = loadFeatures(workspace, selectFeatures(workspace, input.feature));
+  const several = features.length > 1;
+  return {
+    ready: features.flatMap((feature) =>
+      readyWorkPackages(feature.workPackages).map((wp) => ({
+        feature: feature.name,
+        id: wp.id,
+        title: wp.title,
+        dependencies: wp.dependencies,
+        command: implementCommand(wp, feature.name, several),
+      })),
+    ),
+  };
+}

@@ -1,0 +1,109 @@
+import { blockingDependencies, progress } from '../domain/board.js';
+import { featureTitle } from '../domain/feature.js';
+import type { Problem } from '../domain/problem.js';
+import { loadFeatures } from '../io/feature-store.js';
+import { collectGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
+import type { Workspace } from '../io/workspace.js';
+import type { Lane } from '../lanes/lane.js';
+import { selectFeatures } from './feature-selection.js';
+import { targetBranchOf, workPackageBranch } from './work-package-context.js';
+
+/** Bumped on any incompatible change to the JSON below (documented in docs/cli-reference.md). */
+export const STATUS_SCHEMA_VERSION = 1;
+
+export interface StatusGit {
+  tip: string;
+  ahead: number;
+  behind: Record<string, number>;
+  staleBase: boolean;
+  uncommitted: number | null;
+  uncommittedFiles: string[] | null;
+  lastCommitAt: string;
+  lastCommitAgeSeconds: number;
+  locked: boolean;
+}
+
+export interface StatusWorkPackage {
+  id: string;
+  title: string;
+  lane: Lane;
+  dependencies: string[];
+  blockedBy: string[];
+  agent: string | null;
+  branch: string | null;
+  worktree: string | null;
+  file: string;
+  git: StatusGit | null;
+}
+
+export interface StatusFeature {
+  id: string;
+  title: string;
+  targetBranch: string;
+  progress: { done: number; total: number; percent: number };
+  workPackages: StatusWorkPackage[];
+  problems: Problem[];
+}
+
+export interface StatusResult {
+  schemaVersion: number;
+  features: StatusFeature[];
+}
+
+/** Every WP of every (or one) feature with its lane and its git facts. */
+export async function collectStatus(
+  workspace: Workspace,
+  input: { feature?: string | undefined; now: Date },
+): Promise<StatusResult> {
+  const features = loadFeatures(workspace, selectFeatures(workspace, input.feature));
+  const targets = await Promise.all(features.map((feature) => targetBranchOf(workspace, feature).catch(() => '')));
+  const queries: WorkPackageGitQuery[] = features.flatMap((feature) =>
+    feature.workPackages.map((wp) => ({
+      key: `${feature.name}/${wp.id}`,
+      branch: workPackageBranch(feature.name, wp.id),
+      baseCommit: wp.baseCommit,
+      dependencyBranches: wp.dependencies.map((id) => ({ id, branch: workPackageBranch(feature.name, id) })),
+    })),
+  );
+  const facts = await collectGitFacts(workspace.git, queries, [...new Set(targets.filter(Boolean))]);
+  return {
+    schemaVersion: STATUS_SCHEMA_VERSION,
+    features: features.map((feature, index) => ({
+      id: feature.name,
+      title: featureTitle(feature),
+      targetBranch: targets[index] ?? '',
+      progress: progress(feature.workPackages),
+      problems: feature.problems,
+      workPackages: feature.workPackages.map((wp) => {
+        const git = facts.get(`${feature.name}/${wp.id}`);
+        return {
+          id: wp.id,
+          title: wp.title,
+          lane: wp.lane,
+          dependencies: wp.dependencies,
+          blockedBy: wp.lane === 'planned' ? blockingDependencies(wp, feature.workPackages) : [],
+          agent: wp.agent || null,
+          branch: git?.branch ?? null,
+          worktree: git?.worktree ?? null,
+          file: wp.file,
+          git: git
+            ? {
+                tip: git.tip,
+                ahead: git.ahead,
+                behind: git.behind,
+                staleBase: Object.values(git.behind).some((count) => count > 0),
+                uncommitted: git.uncommittedFiles?.length ?? null,
+                uncommittedFiles: git.uncommittedFiles,
+                lastCommitAt: git.lastCommitAt,
+                lastCommitAgeSeconds: Math.max(
+                  0,
+                  Math.round((input.now.getTime() - Date.parse(git.lastCommitAt)) / 1000),
+                ),
+                locked: git.locked,
+              }
+            : null,
+        };
+      }),
+    })),
+  };
+}
