@@ -11,7 +11,7 @@ const LANE_TITLES: Record<Lane, string> = {
   done: 'DONE',
 };
 
-function fit(text: string, width: number): string {
+function fitColumn(text: string, width: number): string {
   return text.length <= width ? text.padEnd(width) : `${text.slice(0, width - 1)}…`;
 }
 
@@ -44,7 +44,7 @@ function progressBar(feature: StatusFeature, width: number): string {
 
 function renderFeature(feature: StatusFeature): string[] {
   const lines = [
-    fit(`${feature.id}: ${feature.title}`, WIDTH).trimEnd(),
+    fitColumn(`${feature.id}: ${feature.title}`, WIDTH).trimEnd(),
     `${progressBar(feature, 30)} ${feature.progress.done}/${feature.progress.total} done (${feature.progress.percent}%)  target ${feature.targetBranch}`.slice(
       0,
       WIDTH,
@@ -56,7 +56,7 @@ function renderFeature(feature: StatusFeature): string[] {
     lines.push('', `${LANE_TITLES[lane]} (${wps.length})`);
     for (const wp of wps) {
       // 2 + 6 (id) + 30 (title) + 1 + 12 (agent) + 1 + 28 (marks) = 80 columns.
-      const line = `  ${wp.id.padEnd(6)}${fit(wp.title, 30)} ${fit(wp.agent ?? '', 12)} ${fit(gitMarks(wp), 28)}`;
+      const line = `  ${wp.id.padEnd(6)}${fitColumn(wp.title, 30)} ${fitColumn(wp.agent ?? '', 12)} ${fitColumn(gitMarks(wp), 28)}`;
       lines.push(line.trimEnd());
     }
   }

@@ -14,7 +14,7 @@ export default class Next extends KitCommand {
   async run(): Promise<NextResult> {
     const { flags } = await this.parse(Next);
     const workspace = await this.openWorkspace();
-    const result = nextWorkPackages(workspace, { feature: flags.feature });
+    const result = await nextWorkPackages(workspace, { feature: flags.feature });
     const lines = result.ready.map((wp) => `${wp.feature} ${wp.id}  ${wp.title}\n  ${wp.command}`);
     this.print(
       lines.length > 0

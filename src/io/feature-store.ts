@@ -18,6 +18,7 @@ import { interpretWorkPackage, type WorkPackage } from '../domain/work-package.j
 import { LANES } from '../lanes/lane.js';
 import { MAX_TEXT_FILE_BYTES, toRepoPath } from './files.js';
 import { FrontmatterCache } from './frontmatter-cache.js';
+import { GitPlumbing } from './git.js';
 import { kitStateDir, type Workspace } from './workspace.js';
 
 const LANE_FOLDERS = new Set<string>([...LANES, 'in_progress']);
@@ -74,43 +75,128 @@ function metaProblem(feature: FeatureDir, file: string, message: string): Proble
   return { kind: 'meta', feature: feature.name, wp: null, file, line: null, message };
 }
 
-/** Every WP file of a feature with the lane folder it sits in (null for the flat layout). */
-function workPackageFiles(tasksDir: string): { path: string; fileName: string; folder: string | null }[] {
-  const files: { path: string; fileName: string; folder: string | null }[] = [];
-  let entries: import('node:fs').Dirent[];
+interface WorkPackageFileEntry {
+  /** Repository-relative path. */
+  file: string;
+  fileName: string;
+  folder: string | null;
+  size: number;
+  /** Blob id when it is known without reading (from git), so the cache can answer first. */
+  blobId: string | null;
+  bytes: () => Buffer;
+}
+
+const WP_PATH = /(?:^|\/)tasks\/(?:([^/]+)\/)?(WP[^/]*\.md)$/i;
+
+/** Every WP file of a feature in the working tree, with the lane folder it sits in (null: flat layout). */
+function workingTreeEntries(workspace: Workspace, featureDir: string): WorkPackageFileEntry[] {
+  const tasksDir = join(featureDir, 'tasks');
+  const entries: WorkPackageFileEntry[] = [];
+  const add = (path: string, fileName: string, folder: string | null) =>
+    entries.push({
+      file: toRepoPath(workspace.root, path),
+      fileName,
+      folder,
+      size: statSync(path).size,
+      blobId: null,
+      bytes: () => readFileSync(path),
+    });
+  let dirents: import('node:fs').Dirent[];
   try {
-    entries = readdirSync(tasksDir, { withFileTypes: true });
+    dirents = readdirSync(tasksDir, { withFileTypes: true });
   } catch {
-    return files;
+    return entries;
   }
-  for (const entry of entries) {
-    if (entry.isFile() && WP_FILE.test(entry.name)) {
-      files.push({ path: join(tasksDir, entry.name), fileName: entry.name, folder: null });
-    } else if (entry.isDirectory() && LANE_FOLDERS.has(entry.name)) {
+  for (const entry of dirents) {
+    if (entry.isFile() && WP_FILE.test(entry.name)) add(join(tasksDir, entry.name), entry.name, null);
+    else if (entry.isDirectory() && LANE_FOLDERS.has(entry.name)) {
       for (const inner of readdirSync(join(tasksDir, entry.name), { withFileTypes: true })) {
-        if (inner.isFile() && WP_FILE.test(inner.name)) {
-          files.push({ path: join(tasksDir, entry.name, inner.name), fileName: inner.name, folder: entry.name });
-        }
+        if (inner.isFile() && WP_FILE.test(inner.name))
+          add(join(tasksDir, entry.name, inner.name), inner.name, entry.name);
       }
     }
   }
-  return files;
+  return entries;
 }
 
-/** Reads features (all, or the given ones) with their WPs and every problem found on the way. */
+/** Every WP file of a feature as committed on a branch; null when the branch or the feature is not there. */
+async function committedEntries(
+  workspace: Workspace,
+  commit: string,
+  featurePath: string,
+  cache: FrontmatterCache,
+): Promise<WorkPackageFileEntry[] | null> {
+  const blobs = await workspace.git.listBlobs(commit, `${featurePath}/tasks`);
+  if (!blobs || blobs.length === 0) return null;
+  const wanted = blobs.flatMap((blob) => {
+    const match = WP_PATH.exec(blob.path.slice(featurePath.length));
+    if (!match?.[2]) return [];
+    const folder = match[1] ?? null;
+    if (folder !== null && !LANE_FOLDERS.has(folder)) return [];
+    return [{ ...blob, fileName: match[2], folder }];
+  });
+  // One cat-file process for whatever the cache has not seen; most runs fetch nothing.
+  const missing = wanted.filter((blob) => blob.size <= MAX_TEXT_FILE_BYTES && !cache.has(blob.id)).map((b) => b.id);
+  const contents = await workspace.git.readBlobs(missing);
+  return wanted.map((blob) => ({
+    file: blob.path,
+    fileName: blob.fileName,
+    folder: blob.folder,
+    size: blob.size,
+    blobId: blob.id,
+    bytes: () => contents.get(blob.id) ?? Buffer.alloc(0),
+  }));
+}
+
+/**
+ * Reads features (all, or the given ones) from the working tree of the main checkout, with their WPs
+ * and every problem found on the way. This is what `kit check` and the planning commands see.
+ */
 export function loadFeatures(workspace: Workspace, only?: readonly FeatureDir[]): Feature[] {
   const cache = FrontmatterCache.open(join(kitStateDir(workspace), 'cache'));
-  const features = (only ?? listFeatureDirs(workspace)).map((dir) => loadFeature(workspace, dir, cache));
+  const features = (only ?? listFeatureDirs(workspace)).map((dir) =>
+    buildFeature(workspace, dir, readFeatureMeta(workspace, dir), workingTreeEntries(workspace, dir.dir), cache),
+  );
   cache.save();
   return features;
 }
 
-function loadFeature(workspace: Workspace, feature: FeatureDir, cache: FrontmatterCache): Feature {
-  const { meta, problem } = readFeatureMeta(workspace, feature);
+/**
+ * Reads features where their lane state lives: the feature's target branch. When the main checkout has
+ * that branch checked out, its working tree is the same thing plus any planning not committed yet (kit
+ * keeps the checked-out WP files in step with its lane commits), so it is read from there. Otherwise the
+ * WP files come from the branch itself, so a main checkout switched to another branch never shows stale
+ * lanes. A feature not committed on its target yet is read from the working tree.
+ */
+export async function loadLaneState(workspace: Workspace, only?: readonly FeatureDir[]): Promise<Feature[]> {
+  const cache = FrontmatterCache.open(join(kitStateDir(workspace), 'cache'));
+  const checkedOut = await workspace.git.currentBranch();
+  const features: Feature[] = [];
+  for (const dir of only ?? listFeatureDirs(workspace)) {
+    const meta = readFeatureMeta(workspace, dir);
+    const target = meta.meta?.targetBranch?.trim() || checkedOut;
+    let entries: WorkPackageFileEntry[] | null = null;
+    if (target && target !== checkedOut) {
+      const commit = await new GitPlumbing(workspace.git).resolveCommit(`refs/heads/${target}`);
+      if (commit) entries = await committedEntries(workspace, commit, toRepoPath(workspace.root, dir.dir), cache);
+    }
+    features.push(buildFeature(workspace, dir, meta, entries ?? workingTreeEntries(workspace, dir.dir), cache));
+  }
+  cache.save();
+  return features;
+}
+
+function buildFeature(
+  workspace: Workspace,
+  feature: FeatureDir,
+  { meta, problem }: ReturnType<typeof readFeatureMeta>,
+  entries: readonly WorkPackageFileEntry[],
+  cache: FrontmatterCache,
+): Feature {
   const problems: Problem[] = problem ? [problem] : [];
   const workPackages: WorkPackage[] = [];
-  for (const { path, fileName, folder } of workPackageFiles(join(feature.dir, 'tasks'))) {
-    const file = toRepoPath(workspace.root, path);
+  for (const entry of entries) {
+    const { file, fileName, folder } = entry;
     const report = (kind: Problem['kind'], line: number | null, message: string) =>
       problems.push({
         kind,
@@ -120,17 +206,24 @@ function loadFeature(workspace: Workspace, feature: FeatureDir, cache: Frontmatt
         line,
         message,
       });
-    const size = statSync(path).size;
-    if (size > MAX_TEXT_FILE_BYTES) {
-      report('file', null, `the file is too large (${(size / 1024 / 1024).toFixed(1)} MB; a WP file is at most 1 MB)`);
+    if (entry.size > MAX_TEXT_FILE_BYTES) {
+      report(
+        'file',
+        null,
+        `the file is too large (${(entry.size / 1024 / 1024).toFixed(1)} MB; a WP file is at most 1 MB)`,
+      );
       continue;
     }
-    const bytes = readFileSync(path);
-    if (bytes.includes(0)) {
+    let bytes: Buffer | undefined;
+    const load = () => {
+      bytes ??= entry.bytes();
+      return bytes;
+    };
+    if (!entry.blobId && load().includes(0)) {
       report('file', null, 'the file is binary, not Markdown text');
       continue;
     }
-    const parsed = cache.parse(bytes);
+    const parsed = entry.blobId ? cache.parseBlob(entry.blobId, load) : cache.parse(load());
     if (!parsed.ok) {
       report('frontmatter', parsed.line, parsed.reason);
       continue;

@@ -47,11 +47,20 @@ export class FrontmatterCache {
 
   /** Parsed frontmatter of a file's bytes, from the cache when this content was seen before. */
   parse(bytes: Buffer): CachedFrontmatter {
-    const id = gitBlobId(bytes);
+    return this.parseBlob(gitBlobId(bytes), () => bytes);
+  }
+
+  /** True when a blob id (e.g. from `git ls-tree`) is cached, so its content need not be fetched. */
+  has(id: string): boolean {
+    return id in this.entries;
+  }
+
+  /** Parsed frontmatter of the blob with this id; `bytes` is called only on a cache miss. */
+  parseBlob(id: string, bytes: () => Buffer): CachedFrontmatter {
     this.used.add(id);
     const hit = this.entries[id];
     if (hit) return hit;
-    const entry = summarize(parseFrontmatter(bytes.toString('utf8')));
+    const entry = summarize(parseFrontmatter(bytes().toString('utf8')));
     this.entries[id] = entry;
     this.dirty = true;
     return entry;

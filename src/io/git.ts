@@ -169,6 +169,41 @@ export class Git {
     return entries;
   }
 
+  /** Blobs under `directory` in `commit` (recursive), with their ids and sizes; null if the commit is unknown. */
+  async listBlobs(commit: string, directory: string): Promise<{ path: string; id: string; size: number }[] | null> {
+    const result = await this.spawnGit(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, '--', directory]);
+    if (result.exitCode !== 0) return null;
+    const blobs: { path: string; id: string; size: number }[] = [];
+    for (const entry of result.stdout.toString('utf8').split('\0')) {
+      const tab = entry.indexOf('\t');
+      if (tab === -1) continue;
+      const [, type, id, size] = entry.slice(0, tab).split(/\s+/);
+      if (type === 'blob' && id) blobs.push({ path: entry.slice(tab + 1), id, size: Number(size) || 0 });
+    }
+    return blobs;
+  }
+
+  /** The contents of several blobs in one `cat-file --batch` process. */
+  async readBlobs(ids: readonly string[]): Promise<Map<string, Buffer>> {
+    const blobs = new Map<string, Buffer>();
+    if (ids.length === 0) return blobs;
+    const result = await this.spawnGit(['cat-file', '--batch'], `${ids.join('\n')}\n`);
+    if (result.exitCode !== 0) throw new GitCommandError(['cat-file', '--batch'], result.exitCode, result.stderr);
+    const out = result.stdout;
+    let offset = 0;
+    for (const id of ids) {
+      const headerEnd = out.indexOf(0x0a, offset);
+      if (headerEnd === -1) break;
+      const header = out.toString('utf8', offset, headerEnd);
+      offset = headerEnd + 1;
+      if (header.endsWith(' missing')) continue;
+      const size = Number(header.split(' ')[2]);
+      blobs.set(id, out.subarray(offset, offset + size));
+      offset += size + 1;
+    }
+    return blobs;
+  }
+
   /**
    * The names in directory `path` of each given commit-ish, in one git process (`cat-file --batch`
    * reads raw tree objects), so scanning every branch costs one spawn whatever the number of branches.
@@ -216,6 +251,7 @@ export interface StatusEntry {
   path: string;
 }
 
+const LOCK_BUSY = /\.lock': File exists|Unable to create '[^']*\.lock'/;
 const IDENTITY_MISSING = /Please tell me who you are|empty ident name|unable to auto-detect email/;
 
 /** Plumbing kit uses to change branches without touching anyone's checkout. */
@@ -224,7 +260,13 @@ export class GitPlumbing {
 
   /** stdout of a git command that must succeed, without its final newline. */
   async output(args: readonly string[], input?: string | Buffer, options: SpawnOptions = {}): Promise<string> {
-    const result = await this.git.spawnGit(args, input, options);
+    let result = await this.git.spawnGit(args, input, options);
+    // Another git process (the user's, or an agent's) may hold index.lock for a moment: wait, bounded,
+    // rather than let "index.lock: File exists" reach the user.
+    for (let attempt = 0; result.exitCode !== 0 && LOCK_BUSY.test(result.stderr) && attempt < 40; attempt++) {
+      await sleep(10 + Math.random() * 40);
+      result = await this.git.spawnGit(args, input, options);
+    }
     if (result.exitCode !== 0) {
       if (IDENTITY_MISSING.test(result.stderr)) {
         throw new KitError('git does not know who you are, so kit cannot commit', {

@@ -1,5 +1,5 @@
 import { implementCommand, readyWorkPackages } from '../domain/board.js';
-import { loadFeatures } from '../io/feature-store.js';
+import { loadLaneState } from '../io/feature-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { selectFeatures } from './feature-selection.js';
 
@@ -8,8 +8,11 @@ export interface NextResult {
 }
 
 /** Planned WPs whose dependencies are all done, per feature in dependency order. */
-export function nextWorkPackages(workspace: Workspace, input: { feature?: string | undefined }): NextResult {
-  const features = loadFeatures(workspace, selectFeatures(workspace, input.feature));
+export async function nextWorkPackages(
+  workspace: Workspace,
+  input: { feature?: string | undefined },
+): Promise<NextResult> {
+  const features = await loadLaneState(workspace, selectFeatures(workspace, input.feature));
   const several = features.length > 1;
   return {
     ready: features.flatMap((feature) =>

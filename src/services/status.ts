@@ -1,7 +1,7 @@
 import { blockingDependencies, progress } from '../domain/board.js';
 import { featureTitle } from '../domain/feature.js';
 import type { Problem } from '../domain/problem.js';
-import { loadFeatures } from '../io/feature-store.js';
+import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import type { Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
@@ -55,7 +55,7 @@ export async function collectStatus(
   workspace: Workspace,
   input: { feature?: string | undefined; now: Date },
 ): Promise<StatusResult> {
-  const features = loadFeatures(workspace, selectFeatures(workspace, input.feature));
+  const features = await loadLaneState(workspace, selectFeatures(workspace, input.feature));
   const targets = await Promise.all(features.map((feature) => targetBranchOf(workspace, feature).catch(() => '')));
   const queries: WorkPackageGitQuery[] = features.flatMap((feature) =>
     feature.workPackages.map((wp) => ({

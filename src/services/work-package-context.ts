@@ -2,7 +2,7 @@ import type { Feature } from '../domain/feature.js';
 import { normalizeWorkPackageId, parseWorkPackageBranch } from '../domain/identifiers.js';
 import type { WorkPackage } from '../domain/work-package.js';
 import { KitError } from '../errors.js';
-import { listFeatureDirs, loadFeatures } from '../io/feature-store.js';
+import { listFeatureDirs, loadFeatures, loadLaneState } from '../io/feature-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { selectFeature } from './feature-selection.js';
 
@@ -60,7 +60,7 @@ export async function resolveWorkPackage(
     wpId = fromBranch.wp;
   }
   const featureDir = await selectFeature(workspace, input.feature);
-  const [feature] = loadFeatures(workspace, [featureDir]);
+  const [feature] = await loadLaneState(workspace, [featureDir]);
   if (!feature) throw new Error(`feature ${featureDir.name} vanished while loading`);
   const wp = feature.workPackages.find((candidate) => candidate.id === wpId);
   if (!wp) {
