@@ -75,8 +75,7 @@ export function splitFrontmatter(text: string): FrontmatterSplit | FrontmatterFa
 export type FrontmatterData = Record<string, unknown>;
 
 export type ParsedFrontmatter =
-  | { ok: true; split: FrontmatterSplit; data: FrontmatterData; keyLines: Record<string, number> }
-  | FrontmatterFailure;
+  { ok: true; split: FrontmatterSplit; data: FrontmatterData; keyLines: Record<string, number> } | FrontmatterFailure;
 
 /** Reads the frontmatter data of a Markdown file, with the 1-based line of every top-level key. */
 export function parseFrontmatter(text: string): ParsedFrontmatter {
