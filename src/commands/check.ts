@@ -27,13 +27,19 @@ export default class Check extends KitCommand {
     }),
   };
 
+  /** `--format json` is the same document as `--json`, failures included. */
+  override jsonEnabled(): boolean {
+    const format = this.argv.findIndex((arg) => arg === '--format' || arg.startsWith('--format='));
+    const value = format === -1 ? undefined : (this.argv[format]?.split('=')[1] ?? this.argv[format + 1]);
+    return super.jsonEnabled() || value === 'json';
+  }
+
   async run(): Promise<CheckResult> {
     const { flags } = await this.parse(Check);
     const workspace = await this.openWorkspace();
     const result = checkPlanning(workspace, { feature: flags.feature, strict: flags.strict });
     if (!result.ok) this.failWith(ExitCode.checkFailed);
-    if (flags.format === 'json' && !this.jsonEnabled()) this.logJson(this.toSuccessJson(result));
-    else this.print(renderCheck(result, flags.format === 'github' ? 'github' : 'text'));
+    this.print(renderCheck(result, flags.format === 'github' ? 'github' : 'text'));
     return result;
   }
 }

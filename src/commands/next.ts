@@ -19,7 +19,9 @@ export default class Next extends KitCommand {
     this.print(
       lines.length > 0
         ? lines.join('\n')
-        : 'Nothing can start now: every planned WP waits on a dependency that is not done.',
+        : result.planned === 0
+          ? 'Nothing to start: no work package is planned.'
+          : `Nothing can start now: each of the ${result.planned} planned WPs waits on a dependency that is not done.`,
     );
     return result;
   }

@@ -72,7 +72,12 @@ export function resolveFeatureReference<T extends FeatureDirName>(features: read
       });
     }
   }
-  const bySlug = features.filter((f) => f.slug === wanted || parseFeatureDirName(wanted)?.slug === f.slug);
+  // A full directory name (`999-user-auth`) that does not exist is an error, not a slug match: the
+  // number says which feature was meant, and guessing another one would act on the wrong feature.
+  if (parseFeatureDirName(wanted)) {
+    throw new KitError(`no feature "${wanted}"`, { hint: available(), exitCode: ExitCode.invalidInput });
+  }
+  const bySlug = features.filter((f) => f.slug === wanted);
   if (bySlug.length === 1 && bySlug[0]) return bySlug[0];
   if (bySlug.length > 1) {
     throw new KitError(`"${wanted}" matches ${listNames(bySlug)}`, { hint: 'name the feature by its directory name' });

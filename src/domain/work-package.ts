@@ -159,3 +159,9 @@ export function interpretWorkPackage(source: WorkPackageSource): InterpretedWork
     problems,
   };
 }
+
+/** Where a WP file belongs in a lane: the same path, or in the older layout the new lane's folder. */
+export function fileForLane(wp: Pick<WorkPackage, 'file' | 'folderLane'>, lane: Lane): string {
+  if (wp.folderLane === null) return wp.file;
+  return wp.file.replace(/\/tasks\/[^/]+\/([^/]+)$/, `/tasks/${lane}/$1`);
+}

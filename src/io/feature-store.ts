@@ -195,7 +195,7 @@ function buildFeature(
 ): Feature {
   const problems: Problem[] = problem ? [problem] : [];
   const workPackages: WorkPackage[] = [];
-  for (const entry of entries) {
+  for (const entry of [...entries].sort((a, b) => a.file.localeCompare(b.file))) {
     const { file, fileName, folder } = entry;
     const report = (kind: Problem['kind'], line: number | null, message: string) =>
       problems.push({
@@ -233,6 +233,9 @@ function buildFeature(
     if (interpreted.workPackage) workPackages.push(interpreted.workPackage);
   }
   problems.push(...workPackageSetProblems(feature.name, workPackages));
+  // A duplicated id is reported above; kit acts on the first file (by path) so counts stay honest.
+  const unique = new Map<string, WorkPackage>();
+  for (const wp of workPackages) if (!unique.has(wp.id)) unique.set(wp.id, wp);
   return {
     name: feature.name,
     number: feature.number,
@@ -240,7 +243,7 @@ function buildFeature(
     slug: feature.slug,
     path: toRepoPath(workspace.root, feature.dir),
     meta,
-    workPackages: sortWorkPackages(workPackages),
+    workPackages: sortWorkPackages([...unique.values()]),
     problems,
   };
 }

@@ -4,7 +4,17 @@
  * file (binary content, files larger than MAX_TEXT_FILE_BYTES) with a reason instead of a crash.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { KitError } from '../errors.js';
 
@@ -16,7 +26,9 @@ export type TextRead = { ok: true; text: string } | { ok: false; reason: string 
 export function readTextFile(path: string): TextRead {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { ok: false, reason: 'is not a regular file (a directory?)' };
+    const size = stat.size;
     if (size > MAX_TEXT_FILE_BYTES) {
       return { ok: false, reason: `the file is too large (${(size / 1024 / 1024).toFixed(1)} MB; at most 1 MB)` };
     }
@@ -41,15 +53,23 @@ export function writeFileAtomic(path: string, content: string): void {
   }
 }
 
-/** Creates a file atomically only if it does not exist yet; false when it already did. */
+/**
+ * Creates a file only if it does not exist yet, atomically: the content is written to a temporary file
+ * and hard-linked into place (link fails if the name exists), so no reader ever sees a partial file and
+ * two writers cannot both win. False when the file already existed.
+ */
 export function createFileExclusive(path: string, content: string): boolean {
   mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(temporary, content, { flag: 'wx' });
   try {
-    writeFileSync(path, content, { flag: 'wx' });
+    linkSync(temporary, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    rmSync(temporary, { force: true });
   }
 }
 

@@ -303,7 +303,9 @@ const AMBIGUOUS_PLAIN =
 export function renderScalar(YAML: typeof import('yaml'), value: string, style: ScalarStyle | undefined): string {
   if (style === 'QUOTE_DOUBLE') return JSON.stringify(value);
   const needsQuotes = AMBIGUOUS_PLAIN.test(value) || /[\r\n]/.test(value);
-  if (style === 'QUOTE_SINGLE' || (style === undefined && needsQuotes)) {
+  // A plain scalar stays plain only while it still reads back as the same string (`2026-01-01` or `yes`
+  // would not), so an ambiguous new value is quoted whatever the old style was.
+  if (style === 'QUOTE_SINGLE' || needsQuotes) {
     return /[\r\n\t]/.test(value) ? JSON.stringify(value) : `'${value.replace(/'/g, "''")}'`;
   }
   const plain = YAML.stringify(value, { lineWidth: 0, minContentWidth: 0 }).replace(/\n$/, '');

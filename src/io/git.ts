@@ -72,9 +72,25 @@ export class Git {
   private async client(): Promise<SimpleGit> {
     if (!this.simple) {
       const { simpleGit } = await import('simple-git');
-      this.simple = simpleGit({ baseDir: this.cwd, binary: 'git', maxConcurrentProcesses: 8, trimmed: false }).env(
-        this.env,
-      );
+      this.simple = simpleGit({
+        baseDir: this.cwd,
+        binary: 'git',
+        maxConcurrentProcesses: 8,
+        trimmed: false,
+        // simple-git's guard refuses environment variables that point git at other programs or config
+        // (GIT_SSH_COMMAND, GIT_CONFIG_GLOBAL, PREFIX, ...). They are the user's own settings, which kit
+        // must honour, and kit never passes arguments from untrusted input; pager and editor stay blocked
+        // (and are dropped from the environment above).
+        unsafe: {
+          allowUnsafeConfigPaths: true,
+          allowUnsafeConfigEnvCount: true,
+          allowUnsafeSshCommand: true,
+          allowUnsafeAskPass: true,
+          allowUnsafeGitProxy: true,
+          allowUnsafeTemplateDir: true,
+          allowUnsafeDiffExternal: true,
+        },
+      }).env(this.env);
     }
     return this.simple;
   }
@@ -230,7 +246,7 @@ export class Git {
       const size = Number(sizeText);
       const body = out.subarray(offset, offset + size);
       offset += size + 1;
-      names.set(commitish, type === 'tree' ? parseTreeNames(body) : []);
+      names.set(commitish, type === 'tree' ? parseTreeNames(body, idBytes(commitish)) : []);
     }
     return names;
   }
@@ -302,12 +318,20 @@ export class GitPlumbing {
   }
 
   /** The tree of `commit` with `path` set to `blob`, built in a temporary index (the real one is untouched). */
-  async treeWithBlob(commit: string, path: string, blob: string, stateDir: string): Promise<string> {
+  async treeWithBlob(
+    commit: string,
+    path: string,
+    blob: string,
+    stateDir: string,
+    removePath: string | null = null,
+  ): Promise<string> {
     const index = join(stateDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`);
     const env = { GIT_INDEX_FILE: index };
     try {
       await this.output(['read-tree', commit], undefined, { env });
-      await this.output(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], undefined, { env });
+      const update = ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`];
+      if (removePath) update.push('--force-remove', removePath);
+      await this.output(update, undefined, { env });
       return await this.output(['write-tree'], undefined, { env });
     } finally {
       rmSync(index, { force: true });
@@ -339,6 +363,11 @@ export class GitPlumbing {
   /** Merges two commits in memory (`git merge-tree --write-tree`): no worktree, index or ref is touched. */
   async mergeTree(ours: string, theirs: string): Promise<MergeTreeResult> {
     const result = await this.git.spawnGit(['merge-tree', '--write-tree', '-z', '--messages', ours, theirs]);
+    if (result.exitCode === 129) {
+      throw new KitError('this git is too old for in-memory merges (git merge-tree --write-tree)', {
+        hint: 'kit needs git 2.38 or newer; check with git --version',
+      });
+    }
     if (result.exitCode !== 0 && result.exitCode !== 1) {
       throw new GitCommandError(['merge-tree', '--write-tree', ours, theirs], result.exitCode, result.stderr);
     }
@@ -410,8 +439,13 @@ export class GitPlumbing {
   }
 }
 
-// A raw tree object is a sequence of `<mode> <name>\0<20-byte object id>` entries.
-function parseTreeNames(tree: Buffer): string[] {
+// Object ids are 20 bytes in SHA-1 repositories and 32 in SHA-256 ones; a commit id in hex tells which.
+function idBytes(commitish: string): number {
+  return /^[0-9a-f]{64}$/.test(commitish) ? 32 : 20;
+}
+
+// A raw tree object is a sequence of `<mode> <name>\0<object id>` entries.
+function parseTreeNames(tree: Buffer, idLength: number): string[] {
   const names: string[] = [];
   let offset = 0;
   while (offset < tree.length) {
@@ -419,7 +453,7 @@ function parseTreeNames(tree: Buffer): string[] {
     const nul = tree.indexOf(0, space);
     if (space === -1 || nul === -1) break;
     names.push(tree.toString('utf8', space + 1, nul));
-    offset = nul + 21;
+    offset = nul + 1 + idLength;
   }
   return names;
 }

@@ -11,7 +11,7 @@
  * With `commitLaneChanges: false` the file in the main checkout is edited in place and nothing is
  * committed.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, KitError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
@@ -23,6 +23,11 @@ export interface WorkPackageWrite {
   targetBranch: string;
   /** Repository-relative path of the WP file. */
   file: string;
+  /**
+   * In the older layout the lane is the folder (`tasks/doing/WP01-x.md`): a lane change moves the file
+   * to its new lane folder, in the same commit.
+   */
+  renameTo?: string | undefined;
   /** Commit message, e.g. `kit: 001-user-auth WP02 doing → for_review`. */
   message: (current: string) => string;
   /** The new file content from the current one; throws a KitError to refuse (nothing is written). */
@@ -52,7 +57,12 @@ async function editInPlace(workspace: Workspace, write: WorkPackageWrite): Promi
   const path = join(workspace.root, write.file);
   const current = readFileSync(path, 'utf8');
   const content = await write.transform(current);
-  writeFileAtomic(path, content);
+  const destination = write.renameTo ? join(workspace.root, write.renameTo) : path;
+  if (destination !== path && existsSync(destination)) {
+    throw new KitError(`${write.renameTo} already exists`, { hint: 'remove or rename it, then run kit again' });
+  }
+  writeFileAtomic(destination, content);
+  if (destination !== path) rmSync(path, { force: true });
   return { commit: null, content };
 }
 
@@ -79,14 +89,31 @@ async function commitOnTarget(
       });
     }
     const current = bytes.toString('utf8');
+    const destination = write.renameTo ?? write.file;
+    if (destination !== write.file && (await git.readBlob(old, destination))) {
+      throw new KitError(`${destination} already exists on ${write.targetBranch}`, {
+        hint: 'two files claim this work package; remove one, then run kit again',
+      });
+    }
     const checkout = await checkoutOf(workspace, write.targetBranch);
     if (checkout) await refuseLocalEdits(workspace, checkout, write.file, current, write.targetBranch);
+    if (checkout && destination !== write.file && existsSync(join(checkout, destination))) {
+      throw new KitError(`${destination} exists (untracked) in ${checkout}`, {
+        hint: 'move it away, then run kit again',
+      });
+    }
     const content = await write.transform(current);
     const blob = await git.writeBlob(content);
-    const tree = await git.treeWithBlob(old, write.file, blob, stateDir);
+    const tree = await git.treeWithBlob(
+      old,
+      destination,
+      blob,
+      stateDir,
+      destination !== write.file ? write.file : null,
+    );
     const commit = await git.commitTree(tree, [old], write.message(current));
     if (!(await git.compareAndSwapRef(ref, commit, old))) continue;
-    if (checkout) await syncCheckoutFile(workspace, checkout, write.file, blob, content);
+    if (checkout) await syncCheckoutFile(workspace, checkout, { from: write.file, to: destination }, blob, content);
     return { commit, content };
   }
   throw new KitError(`${write.targetBranch} kept moving while kit tried to record the change`, {
@@ -127,12 +154,16 @@ async function refuseLocalEdits(
 async function syncCheckoutFile(
   workspace: Workspace,
   checkout: string,
-  file: string,
+  paths: { from: string; to: string },
   blob: string,
   content: string,
 ): Promise<void> {
   const git = new GitPlumbing(workspace.git);
-  await git.output(['update-index', '--cacheinfo', `100644,${blob},${file}`], undefined, { cwd: checkout });
+  const file = paths.to;
+  const args = ['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`];
+  if (paths.from !== paths.to) args.push('--force-remove', paths.from);
+  await git.output(args, undefined, { cwd: checkout });
   // The entry has no stat data now, so git compares content and `git status` shows the file clean.
   writeFileAtomic(join(checkout, file), content);
+  if (paths.from !== paths.to) rmSync(join(checkout, paths.from), { force: true });
 }

@@ -54,5 +54,5 @@ export function checkPlanning(
     });
   }
   problems.sort(compareProblems);
-  return { ok: problems.length === 0, strict: input.strict, features: checked, problems };
+  return { ok: problems.length === 0, strict: input.strict === true, features: checked, problems };
 }

@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyEntry, laneChangeMessage } from '../domain/history.js';
+import { fileForLane } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
 import { resolveInside, toRepoPath } from '../io/files.js';
 import { editFrontmatter, parseFrontmatter } from '../io/frontmatter.js';
@@ -128,6 +129,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
     await writeWorkPackage(workspace, {
       targetBranch,
       file: wp.file,
+      renameTo: fileForLane(wp, 'doing'),
       message: () =>
         laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Started in ${relativeWorktree} on ${branch}.`),
       transform: async (current) => {
@@ -247,6 +249,7 @@ async function alreadyStarted(
   await writeWorkPackage(workspace, {
     targetBranch,
     file: wp.file,
+    renameTo: fileForLane(wp, 'doing'),
     message: () =>
       laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Resumed in ${relativeWorktree} on ${branch}.`),
     transform: async (current) => {

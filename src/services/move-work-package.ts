@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { addReviewFeedback } from '../domain/review-feedback.js';
+import { fileForLane } from '../domain/work-package.js';
 import { KitError } from '../errors.js';
 import { editFrontmatter, type FrontmatterEdit, parseFrontmatter, replaceBody } from '../io/frontmatter.js';
 import { GitPlumbing } from '../io/git.js';
@@ -75,6 +76,7 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
   const result = await writeWorkPackage(workspace, {
     targetBranch: context.targetBranch,
     file: wp.file,
+    renameTo: fileForLane(wp, to),
     message: () => laneChangeMessage(feature.name, wp.id, from, to, input.force ? 'Forced with --force.' : note),
     transform: async (current) => {
       const fresh = parseFrontmatter(current);
@@ -88,7 +90,10 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
       const edits: FrontmatterEdit[] = [{ kind: 'set', key: 'lane', value: to }];
       if (input.agent) edits.push({ kind: 'set', key: 'agent', value: agent });
       edits.push({ kind: 'set', key: 'shell_pid', value: String(process.ppid) });
-      if (verdict.rejection) edits.push({ kind: 'set', key: 'review_status', value: 'has_feedback' });
+      if (verdict.rejection) {
+        edits.push({ kind: 'set', key: 'review_status', value: 'has_feedback' });
+        edits.push({ kind: 'set', key: 'reviewed_by', value: agent });
+      }
       edits.push({
         kind: 'append',
         key: 'history',
@@ -106,7 +111,7 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
     wp: wp.id,
     from,
     to,
-    forced: input.force && !checkTransition(from, to, { force: false }).allowed,
+    forced: input.force === true && !checkTransition(from, to, { force: false }).allowed,
     rejection: verdict.rejection,
     file: wp.file,
     commit: result.commit,

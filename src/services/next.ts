@@ -4,6 +4,8 @@ import type { Workspace } from '../io/workspace.js';
 import { selectFeatures } from './feature-selection.js';
 
 export interface NextResult {
+  /** How many WPs are planned in all (ready or not). */
+  planned: number;
   ready: { feature: string; id: string; title: string; dependencies: string[]; command: string }[];
 }
 
@@ -15,6 +17,10 @@ export async function nextWorkPackages(
   const features = await loadLaneState(workspace, selectFeatures(workspace, input.feature));
   const several = features.length > 1;
   return {
+    planned: features.reduce(
+      (sum, feature) => sum + feature.workPackages.filter((wp) => wp.lane === 'planned').length,
+      0,
+    ),
     ready: features.flatMap((feature) =>
       readyWorkPackages(feature.workPackages).map((wp) => ({
         feature: feature.name,

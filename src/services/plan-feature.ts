@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { featureTitle } from '../domain/feature.js';
 import { fillTemplate } from '../domain/template.js';
 import { KitError } from '../errors.js';
 import { readFeatureMeta } from '../io/feature-store.js';
-import { toRepoPath, writeFileAtomic } from '../io/files.js';
+import { readTextFile, toRepoPath, writeFileAtomic } from '../io/files.js';
 import { readTemplate, type TemplateName } from '../io/templates.js';
 import type { Workspace } from '../io/workspace.js';
 import { selectFeature } from './feature-selection.js';
@@ -42,7 +42,9 @@ export async function planFeature(
   if (!existsSync(specPath)) {
     warnings.push(`${toRepoPath(workspace.root, specPath)} is missing: the plan has no spec to follow`);
   } else {
-    const lines = readFileSync(specPath, 'utf8').split('\n');
+    const spec = readTextFile(specPath);
+    if (!spec.ok) throw new KitError(`${toRepoPath(workspace.root, specPath)}: ${spec.reason}`);
+    const lines = spec.text.split('\n');
     const open = lines.flatMap((line, index) => (line.includes('[NEEDS CLARIFICATION') ? [index + 1] : []));
     if (open.length > 0) {
       warnings.push(
@@ -57,8 +59,11 @@ export async function planFeature(
   const files: FileAction[] = [];
   for (const name of wanted) {
     const path = join(feature.dir, name);
-    const hasContent = existsSync(path) && statSync(path).size > 0 && readFileSync(path, 'utf8').trim() !== '';
     const repoPath = toRepoPath(workspace.root, path);
+    const existing = existsSync(path) ? readTextFile(path) : null;
+    if (existing && !existing.ok)
+      throw new KitError(`${repoPath}: ${existing.reason}`, { hint: 'move it away, then run kit plan again' });
+    const hasContent = existing !== null && existing.ok && existing.text.trim() !== '';
     if (hasContent && !input.force) {
       files.push({ path: repoPath, action: 'kept' });
       warnings.push(`${repoPath} already has content; kept it (--force overwrites)`);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { featureTitle } from '../domain/feature.js';
 import { slugify } from '../domain/identifiers.js';
@@ -114,17 +114,25 @@ export async function syncTasks(
         result.warnings.push(`${wp.id} (${wp.file}) is not in ${tasksFile} any more; kit left its file as it is`);
       }
     }
-    for (const write of writes) {
-      if (!write.create) writeFileAtomic(write.path, write.content);
-      else if (!createFileExclusive(write.path, write.content)) {
-        throw new KitError(`${toRepoPath(workspace.root, write.path)} appeared while kit was writing`, {
-          hint: 'another process is writing WP files; run kit tasks again',
+    // New files first, each created exclusively; if one already exists the created ones are removed and
+    // nothing has been updated, so a failure leaves the tree as it was.
+    const created: string[] = [];
+    for (const write of writes.filter((pending) => pending.create)) {
+      if (!createFileExclusive(write.path, write.content)) {
+        for (const path of created) rmSync(path, { force: true });
+        throw new KitError(`${toRepoPath(workspace.root, write.path)} already exists`, {
+          hint: 'another file already has the name kit would give this WP; rename or remove it, then run kit tasks again',
         });
       }
+      created.push(write.path);
     }
+    for (const write of writes.filter((pending) => !pending.create)) writeFileAtomic(write.path, write.content);
     return result;
   });
 }
+
+// A listed WP whose file kit cannot interpret would otherwise look new and get a second file.
+const BLOCKING_KINDS = new Set<Problem['kind']>(['frontmatter', 'file', 'duplicate-wp', 'lane', 'wp-id']);
 
 /** A WP whose file cannot be read cannot be updated safely: stop before writing anything. */
 function refuseUnreadableFiles(
@@ -133,9 +141,7 @@ function refuseUnreadableFiles(
   tasksFile: string,
 ) {
   const ids = new Set(planned.map((wp) => wp.id));
-  const blocking = problems.filter(
-    (p) => (p.kind === 'frontmatter' || p.kind === 'file' || p.kind === 'duplicate-wp') && p.wp && ids.has(p.wp),
-  );
+  const blocking = problems.filter((p) => BLOCKING_KINDS.has(p.kind) && p.wp !== null && ids.has(p.wp));
   if (blocking.length === 0) return;
   throw new KitError(
     [`cannot update work packages that ${tasksFile} lists; no WP file was written:`]
@@ -148,7 +154,8 @@ function refuseUnreadableFiles(
 function frontmatterUpdates(current: WorkPackage, wp: PlannedWorkPackage): (FrontmatterEdit & { kind: 'set' })[] {
   const edits: (FrontmatterEdit & { kind: 'set' })[] = [];
   if (current.title !== wp.title) edits.push({ kind: 'set', key: 'title', value: wp.title });
-  if (!sameList(current.dependencies, wp.dependencies)) {
+  // Dependencies are a set: a reordered line in tasks.md is not a change worth a rewrite.
+  if (!sameList([...current.dependencies].sort(), [...wp.dependencies].sort())) {
     edits.push({ kind: 'set', key: 'dependencies', value: wp.dependencies });
   }
   if (!sameList(current.subtasks, wp.subtasks)) edits.push({ kind: 'set', key: 'subtasks', value: wp.subtasks });
