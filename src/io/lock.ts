@@ -66,7 +66,8 @@ export async function withLock<T>(
         );
       }
       await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 200);
+      // Short waits: holders finish in tens of milliseconds, and long sleeps leave the lock idle.
+      delay = Math.min(delay * 2, 40);
     }
   }
   try {

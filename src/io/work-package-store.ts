@@ -12,7 +12,8 @@
  * committed.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, KitError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing } from './git.js';
@@ -102,6 +103,7 @@ async function commitOnTarget(
         hint: 'move it away, then run kit again',
       });
     }
+    if (checkout) await waitForIndexLock(checkout);
     const content = await write.transform(current);
     const blob = await git.writeBlob(content);
     const tree = await git.treeWithBlob(
@@ -113,12 +115,71 @@ async function commitOnTarget(
     );
     const commit = await git.commitTree(tree, [old], write.message(current));
     if (!(await git.compareAndSwapRef(ref, commit, old))) continue;
-    if (checkout) await syncCheckoutFile(workspace, checkout, { from: write.file, to: destination }, blob, content);
+    if (checkout) {
+      try {
+        await syncCheckoutFile(workspace, checkout, { from: write.file, to: destination }, blob, content);
+      } catch (error) {
+        await undoLaneCommit(git, ref, commit, old, checkout, destination, error);
+      }
+    }
     return { commit, content };
   }
   throw new KitError(`${write.targetBranch} kept moving while kit tried to record the change`, {
     hint: 'run the command again',
   });
+}
+
+/**
+ * A branch moved under a checkout whose index cannot be updated would leave a staged reversal of the
+ * change there (the next commit would undo it). So: wait briefly for another git process's index.lock,
+ * and refuse before committing anything if it stays.
+ */
+async function waitForIndexLock(checkout: string): Promise<void> {
+  const lock = join(gitDirOf(checkout), 'index.lock');
+  for (let waited = 0; existsSync(lock); waited += 50) {
+    if (waited >= 3000) {
+      throw new KitError(`another git process holds ${lock}`, {
+        hint: 'finish or close that git command (an open commit message editor, say) and run kit again; if no git process is running, delete the lock file',
+      });
+    }
+    await sleep(50);
+  }
+}
+
+/** The git dir of a checkout: `.git` itself, or for a linked worktree the dir its `.git` file points at. */
+function gitDirOf(checkout: string): string {
+  const dotGit = join(checkout, '.git');
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
+    if (pointer?.[1]) return resolve(checkout, pointer[1].trim());
+  } catch {
+    // A directory, not a pointer file: the main checkout.
+  }
+  return dotGit;
+}
+
+/** The checkout could not follow the commit: put the branch back so nothing is half done. */
+async function undoLaneCommit(
+  git: GitPlumbing,
+  ref: string,
+  commit: string,
+  old: string,
+  checkout: string,
+  file: string,
+  cause: unknown,
+): Promise<never> {
+  const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  if (await git.compareAndSwapRef(ref, old, commit)) {
+    throw new KitError(`could not update ${file} in ${checkout}, so the lane change was not recorded: ${reason}`, {
+      hint: 'run the command again once no other git process is using that checkout',
+    });
+  }
+  throw new KitError(
+    `the lane change is committed, but ${file} in ${checkout} could not be brought up to date: ${reason}`,
+    {
+      hint: `bring it up to date with git -C ${checkout} checkout HEAD -- ${file}`,
+    },
+  );
 }
 
 /** The worktree that has `branch` checked out, if any. */

@@ -97,6 +97,10 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
     });
   }
   if (existsSync(worktree)) {
+    // Another kit process may have claimed the WP since the check above: say so rather than "exists".
+    if (await git.resolveCommit(`refs/heads/${branch}`)) {
+      return alreadyStarted(workspace, context, { branch, worktree, agent, now: input.now });
+    }
     throw new KitError(`${toRepoPath(workspace.root, worktree)} already exists`, {
       hint: 'move it away or remove it (git worktree remove) and run kit implement again',
     });
@@ -234,7 +238,22 @@ async function alreadyStarted(
       },
     );
   }
+  // A branch whose WP was never recorded as started belongs to a kit process starting it right now (it
+  // creates the branch, then records the lane): adopting it would race that process's rollback.
+  if (!baseCommit) {
+    throw new KitError(
+      `${wp.id} is being started by another kit process (branch ${branch} exists, lane still planned)`,
+      {
+        hint:
+          'pick another work package (kit next); if no kit process is running, delete the branch (git branch -D ' +
+          branch +
+          ') and retry',
+        exitCode: ExitCode.invalidInput,
+      },
+    );
+  }
   let copiedFiles: string[] = [];
+  let createdWorktree = false;
   if (!worktree) {
     if (existsSync(claim.worktree)) {
       throw new KitError(`${toRepoPath(workspace.root, claim.worktree)} exists but is not the worktree of ${branch}`, {
@@ -243,47 +262,61 @@ async function alreadyStarted(
     }
     await git.output(['worktree', 'add', '--quiet', claim.worktree, branch]);
     worktree = claim.worktree;
+    createdWorktree = true;
     copiedFiles = await copyWorktreeIncludes(workspace.git, workspace.root, worktree, workspace.config.worktreesDir);
   }
   const relativeWorktree = toRepoPath(workspace.root, worktree);
-  await writeWorkPackage(workspace, {
-    targetBranch,
-    file: wp.file,
-    renameTo: fileForLane(wp, 'doing'),
-    message: () =>
-      laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Resumed in ${relativeWorktree} on ${branch}.`),
-    transform: async (current) => {
-      const now = parseFrontmatter(current);
-      if (!now.ok) throw new KitError(`${wp.file}:${now.line}: ${now.reason}`);
-      if (now.data.lane !== 'planned') {
-        throw new KitError(
-          `${wp.id} was taken by ${String(now.data.agent || 'another agent')} while kit was resuming it`,
-          {
-            hint: 'pick another work package (kit next)',
-          },
-        );
-      }
-      return editFrontmatter(current, [
-        { kind: 'set', key: 'lane', value: 'doing' },
-        { kind: 'set', key: 'agent', value: agent },
-        { kind: 'set', key: 'shell_pid', value: String(process.ppid) },
-        {
-          kind: 'append',
-          key: 'history',
-          item: {
-            ...historyEntry({
-              timestamp: claim.now,
-              lane: 'doing',
-              agent,
-              shellPid: String(process.ppid),
-              action: `Resumed in ${relativeWorktree} on its existing branch`,
-            }),
-          },
-        },
-      ]);
-    },
-  });
+  try {
+    await recordResume();
+  } catch (error) {
+    // Only what this run made is undone: the branch (with its commits) existed before and stays.
+    if (createdWorktree) {
+      await workspace.git.spawnGit(['worktree', 'remove', '--force', claim.worktree]);
+      await workspace.git.spawnGit(['worktree', 'prune']);
+    }
+    throw error;
+  }
   return result(false, copiedFiles);
+
+  async function recordResume(): Promise<void> {
+    await writeWorkPackage(workspace, {
+      targetBranch,
+      file: wp.file,
+      renameTo: fileForLane(wp, 'doing'),
+      message: () =>
+        laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Resumed in ${relativeWorktree} on ${branch}.`),
+      transform: async (current) => {
+        const now = parseFrontmatter(current);
+        if (!now.ok) throw new KitError(`${wp.file}:${now.line}: ${now.reason}`);
+        if (now.data.lane !== 'planned') {
+          throw new KitError(
+            `${wp.id} was taken by ${String(now.data.agent || 'another agent')} while kit was resuming it`,
+            {
+              hint: 'pick another work package (kit next)',
+            },
+          );
+        }
+        return editFrontmatter(current, [
+          { kind: 'set', key: 'lane', value: 'doing' },
+          { kind: 'set', key: 'agent', value: agent },
+          { kind: 'set', key: 'shell_pid', value: String(process.ppid) },
+          {
+            kind: 'append',
+            key: 'history',
+            item: {
+              ...historyEntry({
+                timestamp: claim.now,
+                lane: 'doing',
+                agent,
+                shellPid: String(process.ppid),
+                action: `Resumed in ${relativeWorktree} on its existing branch`,
+              }),
+            },
+          },
+        ]);
+      },
+    });
+  }
 }
 
 /**
