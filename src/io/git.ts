@@ -396,6 +396,67 @@ export class GitPlumbing {
     return { clean: result.exitCode === 0, tree, conflictedPaths: [...conflictedPaths].sort(), conflicts };
   }
 
+  /** The tree of a commit. */
+  treeOf(commit: string): Promise<string> {
+    return this.output(['rev-parse', '--verify', `${commit}^{tree}`]);
+  }
+
+  /**
+   * A three-way merge of `theirs` onto `ours` with an explicit merge base, in memory. git 2.39 has no
+   * `merge-tree --merge-base`, so the base is imposed the verified way: parentless commits of the three
+   * trees, two of them children of the base one, merged by `merge-tree`.
+   */
+  async threeWayMerge(base: string, ours: string, theirs: string): Promise<MergeTreeResult> {
+    const [baseTree, oursTree, theirsTree] = await Promise.all([
+      this.treeOf(base),
+      this.treeOf(ours),
+      this.treeOf(theirs),
+    ]);
+    const syntheticBase = await this.commitTree(baseTree, [], 'kit: merge base\n');
+    const [syntheticOurs, syntheticTheirs] = await Promise.all([
+      this.commitTree(oursTree, [syntheticBase], 'kit: ours\n'),
+      this.commitTree(theirsTree, [syntheticBase], 'kit: theirs\n'),
+    ]);
+    return this.mergeTree(syntheticOurs, syntheticTheirs);
+  }
+
+  /** A commit that keeps another commit's author and message (for rebased WP commits). */
+  async replayCommit(tree: string, parent: string, original: string): Promise<string> {
+    const info = await this.output(['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', original]);
+    const [name = '', email = '', date = '', ...message] = info.split('\0');
+    return this.output(['commit-tree', tree, '-p', parent, '-F', '-'], message.join('\0'), {
+      env: { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date },
+    });
+  }
+
+  /**
+   * One all-or-nothing ref transaction (`update-ref --stdin`): every `verify` must still hold and every
+   * `update` must find its ref at the old value, or no ref moves. False when something moved meanwhile.
+   */
+  async updateRefsAtomically(
+    updates: readonly { ref: string; next: string; expected: string | null }[],
+    verifies: readonly { ref: string; sha: string }[],
+  ): Promise<boolean> {
+    const lines = ['start'];
+    for (const verify of verifies) lines.push(`verify ${verify.ref} ${verify.sha}`);
+    for (const update of updates) lines.push(`update ${update.ref} ${update.next} ${update.expected ?? ''}`.trimEnd());
+    lines.push('prepare', 'commit');
+    const result = await this.git.spawnGit(['update-ref', '--stdin'], `${lines.join('\n')}\n`);
+    if (result.exitCode === 0) return true;
+    if (
+      /cannot lock ref|is at .* but expected|unable to resolve|reference already exists|File exists/.test(result.stderr)
+    ) {
+      return false;
+    }
+    throw new GitCommandError(['update-ref', '--stdin'], result.exitCode, result.stderr);
+  }
+
+  /** The commits of `base..tip` oldest first, without merges, for replaying them one by one. */
+  async commitsToReplay(base: string, tip: string): Promise<string[]> {
+    const out = await this.output(['rev-list', '--reverse', '--no-merges', `${base}..${tip}`, '--']);
+    return out.split('\n').filter(Boolean);
+  }
+
   /** Commits reachable from `tip` and not from `base`, newest first, as `sha subject`. */
   async commitsBetween(base: string, tip: string): Promise<{ sha: string; subject: string }[]> {
     const out = await this.output(['log', '--format=%H %s', `${base}..${tip}`, '--']);
