@@ -19,8 +19,11 @@ export interface MergeState {
   strategy: MergeStrategy;
   readyOnly: boolean;
   keepWorktrees: boolean;
-  /** conflict: stopped before landing; landing: the ref transaction may or may not have happened; landed: it did. */
-  phase: 'conflict' | 'landing' | 'landed';
+  /**
+   * building: planning and building in memory (a crash here left nothing but this file); conflict: stopped
+   * before landing; landing: the ref transaction may or may not have happened; landed: it did.
+   */
+  phase: 'building' | 'conflict' | 'landing' | 'landed';
   targetBefore: string;
   planned: { wp: string; branch: string; tip: string }[];
   result: string | null;

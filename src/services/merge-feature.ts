@@ -181,6 +181,15 @@ async function planBuildLand(
         { hint: blockerHint(plan), exitCode: ExitCode.invalidInput },
       );
     }
+    if (!input.dryRun) {
+      // Written first, so a crash while building still leaves something --continue and --abort recognise.
+      writeMergeState(workspace, {
+        ...stateBase(context, before, plan, input.now, previous),
+        phase: 'building',
+        result: null,
+        conflict: null,
+      });
+    }
     const built = await buildInMemory(context, before, plan.order);
     const steps = built.steps;
     if (built.conflict) {
@@ -515,6 +524,11 @@ async function syncTargetCheckout(
   if (!checkout) return null;
   const head = await git.output(['rev-parse', 'HEAD'], undefined, { cwd: checkout.path });
   if (head !== after) return { path: checkout.path, updated: false };
+  // Resuming after a crash: the checkout may already have been moved along.
+  const synced = await workspace.git.spawnGit(['diff-index', '--cached', '--quiet', after, '--'], undefined, {
+    cwd: checkout.path,
+  });
+  if (synced.exitCode === 0) return { path: checkout.path, updated: true };
   const result = await workspace.git.spawnGit(['read-tree', '-m', '-u', before, after], undefined, {
     cwd: checkout.path,
   });
@@ -684,6 +698,8 @@ async function cleanUp(context: MergeContext, merged: MergeState['planned']): Pr
       report.keptBranches.push({ branch: planned.branch, wp: planned.wp, reason: `checked out in ${worktree.path}` });
       continue;
     }
+    const current = await git.resolveCommit(`refs/heads/${planned.branch}`);
+    if (!current) continue; // already deleted (a resumed cleanup)
     const deleted = await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${planned.branch}`, planned.tip]);
     if (deleted.exitCode === 0) report.deletedBranches.push(planned.branch);
     else
