@@ -46,7 +46,10 @@ export function renderAgentFiles(agent: AgentDefinition, templates: AgentTemplat
     };
     for (const other of AGENT_STEPS) values[`invoke_${other}`] = agent.invocation(other);
     const body = fillTemplate(template.body, values).replace(/\s*$/, '\n');
-    files.push({ path: agent.filePath(step), content: renderFile(agent, step, template.meta, body, templates.version) });
+    files.push({
+      path: agent.filePath(step),
+      content: renderFile(agent, step, template.meta, body, templates.version),
+    });
   }
   return files;
 }
@@ -111,7 +114,8 @@ function escapeToml(value: string): string {
 // ---------------------------------------------------------------------------------------------------
 // The marked section in AGENTS.md and CLAUDE.md
 
-export const SECTION_BEGIN = '<!-- kit:agents:begin (managed by kit; kit agents add updates it, kit agents remove removes it) -->';
+export const SECTION_BEGIN =
+  '<!-- kit:agents:begin (managed by kit; kit agents add updates it, kit agents remove removes it) -->';
 export const SECTION_END = '<!-- kit:agents:end -->';
 const BEGIN_LINE = /^<!-- kit:agents:begin\b.*-->[ \t]*\r?$/gm;
 const END_LINE = /^<!-- kit:agents:end\b.*-->[ \t]*\r?$/gm;
@@ -144,7 +148,7 @@ export function locateSection(text: string, file: string): SectionRange | null {
   if (begins.length !== 1 || ends.length !== 1 || !begin || !end || end.index < begin.index) {
     const line = lineOf(text, (begin ?? end)?.index ?? 0);
     throw new KitError(`${file}:${line}: kit's section is damaged (it needs one begin and one end marker, in order)`, {
-      hint: `restore or delete the lines between ${SECTION_BEGIN.slice(0, 21)}... and ${SECTION_END}, then run kit again`,
+      hint: 'restore the kit:agents:begin and kit:agents:end marker lines (or delete both with what is between), then run kit again',
       exitCode: ExitCode.invalidInput,
       file,
       line,
@@ -176,7 +180,7 @@ export function removeSection(text: string, file: string): string {
   let start = range.start;
   const before = text.slice(0, start);
   const blank = /(\r?\n)\r?\n$/.exec(before);
-  if (blank) start -= blank[0].length - blank[1]!.length;
+  if (blank) start -= blank[0].length - (blank[1] ?? '').length;
   return text.slice(0, start) + text.slice(range.end);
 }
 

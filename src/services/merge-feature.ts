@@ -20,6 +20,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { type MergeCandidate, type MergePlan, type MergeStrategy, planMerge } from '../domain/merge-plan.js';
 import type { Feature } from '../domain/feature.js';
 import { ExitCode, KitError } from '../errors.js';
+import { failpoint } from '../io/failpoint.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { GitPlumbing, type MergeTreeResult, type WorktreeEntry } from '../io/git.js';
 import { type MergeState, readMergeState, removeMergeState, writeMergeState } from '../io/merge-state.js';
@@ -189,8 +190,10 @@ async function planBuildLand(
         result: null,
         conflict: null,
       });
+      failpoint('merge:building-state-written');
     }
     const built = await buildInMemory(context, before, plan.order);
+    if (!input.dryRun) failpoint('merge:built');
     const steps = built.steps;
     if (built.conflict) {
       if (!input.dryRun) {
@@ -221,13 +224,16 @@ async function planBuildLand(
       conflict: null,
     };
     writeMergeState(workspace, state);
+    failpoint('merge:landing-state-written');
     const landed = await git.updateRefsAtomically(
       [{ ref: targetRef, next: result, expected: before }],
       plan.order.map((wp) => ({ ref: `refs/heads/${wp.branch}`, sha: wp.tip as string })),
     );
     if (landed) {
+      failpoint('merge:landed');
       const landedState: MergeState = { ...state, phase: 'landed' };
       writeMergeState(workspace, landedState);
+      failpoint('merge:landed-state-written');
       const finished = await finishLanded(context, landedState, steps);
       return { ...finished, skipped: plan.skipped, warnings: [...warnings, ...finished.warnings] };
     }
@@ -487,7 +493,9 @@ async function finishLanded(context: MergeContext, state: MergeState, steps: Mer
   const result = state.result as string;
   const warnings: string[] = [];
   const checkout = await syncTargetCheckout(context, state.targetBefore, result);
+  failpoint('merge:checkout-synced');
   const proof = await proveNothingLost(context, state);
+  failpoint('merge:proved');
   const cleanup = context.keepWorktrees ? null : await cleanUp(context, state.planned);
   removeMergeState(workspace, feature.name);
   return {
@@ -692,6 +700,7 @@ async function cleanUp(context: MergeContext, merged: MergeState['planned']): Pr
         continue;
       }
       report.removedWorktrees.push(worktree.path);
+      failpoint('merge:first-worktree-removed');
     }
     worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === planned.branch);
     if (worktree) {
