@@ -69,8 +69,39 @@ export async function readConfig(root: string): Promise<{ config: KitConfig; fil
   if (!existsSync(path)) return { config: { ...DEFAULT_CONFIG }, file: null };
   const read = readTextFile(path);
   if (!read.ok) throw new KitError(`${CONFIG_FILE}: ${read.reason}`, { file: CONFIG_FILE });
+  const flat = parseFlatConfig(read.text);
+  const data: unknown = flat ?? (await parseYamlConfig(read.text));
+  if (typeof data !== 'object' || Array.isArray(data) || data === null) {
+    throw new KitError(`${CONFIG_FILE}: must be a mapping of settings`, { file: CONFIG_FILE });
+  }
+  return { config: interpretConfig(data as Record<string, unknown>), file: CONFIG_FILE };
+}
+
+/**
+ * The config kit writes is flat `key: value` lines. Reading those needs no YAML library (loading one
+ * costs every command ~20 ms); anything else (nesting, anchors, multi-line values) goes to `yaml`.
+ */
+function parseFlatConfig(text: string): Record<string, unknown> | null {
+  const data: Record<string, unknown> = {};
+  for (const raw of text.replace(/^\ufeff/, '').split(/\r?\n/)) {
+    if (/^\s*(?:#.*)?$/.test(raw)) continue;
+    const match = /^([A-Za-z][A-Za-z0-9_]*):(?:[ \t]+(.*?))?[ \t]*$/.exec(raw);
+    if (!match?.[1]) return null;
+    const value = (match[2] ?? '').replace(/[ \t]+#.*$/, '');
+    if (match[1] in data) return null;
+    if (/^"[^"\\]*"$/.test(value) || /^'[^']*'$/.test(value)) data[match[1]] = value.slice(1, -1);
+    else if (value === '' || value === '~' || value === 'null') data[match[1]] = null;
+    else if (value === 'true' || value === 'false') data[match[1]] = value === 'true';
+    else if (/^-?\d+$/.test(value)) data[match[1]] = Number(value);
+    else if (/^[^'"\[\]{}&*!|>%@`,]+$/.test(value) && !value.startsWith('- ')) data[match[1]] = value;
+    else return null;
+  }
+  return data;
+}
+
+async function parseYamlConfig(text: string): Promise<unknown> {
   const YAML = await loadYaml();
-  const doc = YAML.parseDocument(read.text);
+  const doc = YAML.parseDocument(text, { uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
     const line = error.linePos?.[0]?.line;
@@ -80,11 +111,10 @@ export async function readConfig(root: string): Promise<{ config: KitConfig; fil
       ...(line ? { line } : {}),
     });
   }
-  const data: unknown = doc.toJS() ?? {};
-  if (typeof data !== 'object' || Array.isArray(data) || data === null) {
-    throw new KitError(`${CONFIG_FILE}: must be a mapping of settings`, { file: CONFIG_FILE });
-  }
-  const record = data as Record<string, unknown>;
+  return doc.toJS() ?? {};
+}
+
+function interpretConfig(record: Record<string, unknown>): KitConfig {
   checkWrittenBy(record.kitVersion);
   const config = { ...DEFAULT_CONFIG };
   for (const key of ['specsDir', 'worktreesDir'] as const) {
@@ -107,7 +137,7 @@ export async function readConfig(root: string): Promise<{ config: KitConfig; fil
     }
     config.commitLaneChanges = record.commitLaneChanges;
   }
-  return { config, file: CONFIG_FILE };
+  return config;
 }
 
 function isSafeRelativeDir(value: string): boolean {

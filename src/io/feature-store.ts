@@ -81,6 +81,8 @@ interface WorkPackageFileEntry {
   fileName: string;
   folder: string | null;
   size: number;
+  /** Stat data of a working-tree file, which lets the cache answer without reading it. */
+  stat: import('node:fs').Stats | null;
   /** Blob id when it is known without reading (from git), so the cache can answer first. */
   blobId: string | null;
   bytes: () => Buffer;
@@ -92,15 +94,18 @@ const WP_PATH = /(?:^|\/)tasks\/(?:([^/]+)\/)?(WP[^/]*\.md)$/i;
 function workingTreeEntries(workspace: Workspace, featureDir: string): WorkPackageFileEntry[] {
   const tasksDir = join(featureDir, 'tasks');
   const entries: WorkPackageFileEntry[] = [];
-  const add = (path: string, fileName: string, folder: string | null) =>
+  const add = (path: string, fileName: string, folder: string | null) => {
+    const stat = statSync(path);
     entries.push({
       file: toRepoPath(workspace.root, path),
       fileName,
       folder,
-      size: statSync(path).size,
+      size: stat.size,
+      stat,
       blobId: null,
       bytes: () => readFileSync(path),
     });
+  };
   let dirents: import('node:fs').Dirent[];
   try {
     dirents = readdirSync(tasksDir, { withFileTypes: true });
@@ -136,13 +141,16 @@ async function committedEntries(
     return [{ ...blob, fileName: match[2], folder }];
   });
   // One cat-file process for whatever the cache has not seen; most runs fetch nothing.
-  const missing = wanted.filter((blob) => blob.size <= MAX_TEXT_FILE_BYTES && !cache.has(blob.id)).map((b) => b.id);
+  const missing = wanted
+    .filter((blob) => blob.size <= MAX_TEXT_FILE_BYTES && !cache.hasBlob(blob.path, blob.id))
+    .map((blob) => blob.id);
   const contents = await workspace.git.readBlobs(missing);
   return wanted.map((blob) => ({
     file: blob.path,
     fileName: blob.fileName,
     folder: blob.folder,
     size: blob.size,
+    stat: null,
     blobId: blob.id,
     bytes: () => contents.get(blob.id) ?? Buffer.alloc(0),
   }));
@@ -214,18 +222,11 @@ function buildFeature(
       );
       continue;
     }
-    let bytes: Buffer | undefined;
-    const load = () => {
-      bytes ??= entry.bytes();
-      return bytes;
-    };
-    if (!entry.blobId && load().includes(0)) {
-      report('file', null, 'the file is binary, not Markdown text');
-      continue;
-    }
-    const parsed = entry.blobId ? cache.parseBlob(entry.blobId, load) : cache.parse(load());
+    const parsed = entry.stat
+      ? cache.parseFile(file, entry.stat, entry.bytes)
+      : cache.parseBlob(file, entry.blobId ?? '', entry.bytes);
     if (!parsed.ok) {
-      report('frontmatter', parsed.line, parsed.reason);
+      report(parsed.binary ? 'file' : 'frontmatter', parsed.binary ? null : parsed.line, parsed.reason);
       continue;
     }
     const interpreted = interpretWorkPackage({ file, fileName, folder, data: parsed.data, keyLines: parsed.keyLines });

@@ -1,24 +1,63 @@
 /**
- * A cache of parsed WP frontmatter, keyed by the file's git blob id and kept in the git common dir
- * (`.git/kit/cache/`, shared by all worktrees, never committed). Reading and hashing 2,000 files is
- * cheap; parsing their YAML is not (~0.2 s), and agents call read commands hundreds of times a day.
- * Keying by content (not by path or mtime) means an edit can never be served stale, the same file on
- * another branch hits the same entry, and a blob id from `git ls-tree` can be looked up without reading.
+ * A cache of parsed WP frontmatter in the git common dir (`.git/kit/cache/`, shared by all worktrees,
+ * never committed). Parsing YAML is the expensive part of every read command (~0.2 s for 2,000 files),
+ * and agents call read commands hundreds of times a day.
+ *
+ * One entry per file (so the cache is as big as the planning tree, however often lanes change), holding
+ * the content's git blob id and only the fields kit reads:
+ * - Working-tree files are trusted by their stat data (size, mtime, inode), the way git's index is, so
+ *   a warm run reads no WP file at all. Like git, an entry whose mtime is too close to the moment it was
+ *   cached is "racy" (the file could change again within the same timestamp) and is re-hashed next time.
+ * - On a stat mismatch the file is read and hashed: same blob id, same parse.
+ * - Files read from a branch come with their blob id from `git ls-tree`, so a hit needs no read at all.
  * The cache is an optimisation only: a missing, corrupt or unwritable cache is ignored.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './files.js';
 import { type ParsedFrontmatter, parseFrontmatter } from './frontmatter.js';
 
-/** Bump when what parseFrontmatter returns changes, so old entries are never trusted. */
-const FORMAT = 2;
-const MAX_ENTRIES = 20_000;
+/** Bump when what is stored changes, so old entries are never trusted. */
+const FORMAT = 3;
+/** Entries cached less than this after their file's mtime are re-validated by content next time. */
+const RACY_WINDOW_MS = 2000;
+const MAX_UNSEEN_ENTRIES = 5000;
+
+/** The frontmatter keys kit interprets; the rest of a file's data is not worth caching. */
+const KEPT_KEYS = new Set([
+  'work_package_id',
+  'title',
+  'lane',
+  'dependencies',
+  'subtasks',
+  'phase',
+  'agent',
+  'assignee',
+  'shell_pid',
+  'review_status',
+  'reviewed_by',
+  'base_branch',
+  'base_commit',
+  'created_at',
+  'history',
+]);
 
 export type CachedFrontmatter =
   | { ok: true; data: Record<string, unknown>; keyLines: Record<string, number> }
-  | { ok: false; reason: string; line: number };
+  | { ok: false; reason: string; line: number; binary?: true };
+
+interface Entry {
+  id: string;
+  size: number;
+  mtimeMs: number;
+  /** ctime changes with any write and cannot be set back by tools that restore mtimes. */
+  ctimeMs: number;
+  ino: number;
+  /** Stat data alone may answer for this entry (it was not racy when cached). */
+  trusted: boolean;
+  value: CachedFrontmatter;
+}
 
 /** Git's object id for a blob with these bytes (what `git hash-object` prints). */
 export function gitBlobId(bytes: Buffer): string {
@@ -26,8 +65,8 @@ export function gitBlobId(bytes: Buffer): string {
 }
 
 export class FrontmatterCache {
-  private entries: Record<string, CachedFrontmatter> = {};
-  private readonly used = new Set<string>();
+  private entries: Record<string, Entry> = {};
+  private readonly seen = new Set<string>();
   private dirty = false;
 
   private constructor(private readonly file: string | null) {}
@@ -36,8 +75,12 @@ export class FrontmatterCache {
     const cache = new FrontmatterCache(directory ? join(directory, `frontmatter-v${FORMAT}.json`) : null);
     if (cache.file) {
       try {
-        const parsed = JSON.parse(readFileSync(cache.file, 'utf8')) as { entries?: Record<string, CachedFrontmatter> };
-        if (parsed.entries && typeof parsed.entries === 'object') cache.entries = parsed.entries;
+        const parsed = JSON.parse(readFileSync(cache.file, 'utf8')) as {
+          format?: number;
+          entries?: Record<string, Entry>;
+        };
+        if (parsed.format === FORMAT && parsed.entries && typeof parsed.entries === 'object')
+          cache.entries = parsed.entries;
       } catch {
         // No cache yet, or a corrupt one: start empty.
       }
@@ -45,42 +88,65 @@ export class FrontmatterCache {
     return cache;
   }
 
-  /** Parsed frontmatter of a file's bytes, from the cache when this content was seen before. */
-  parse(bytes: Buffer): CachedFrontmatter {
-    return this.parseBlob(gitBlobId(bytes), () => bytes);
-  }
-
-  /** True when a blob id (e.g. from `git ls-tree`) is cached, so its content need not be fetched. */
-  has(id: string): boolean {
-    return id in this.entries;
-  }
-
-  /** Parsed frontmatter of the blob with this id; `bytes` is called only on a cache miss. */
-  parseBlob(id: string, bytes: () => Buffer): CachedFrontmatter {
-    this.used.add(id);
-    const hit = this.entries[id];
-    if (hit) return hit;
-    const entry = summarize(parseFrontmatter(bytes().toString('utf8')));
-    this.entries[id] = entry;
+  /** A working-tree file: answered from stat data when it can be, else read (via `bytes`) and hashed. */
+  parseFile(
+    path: string,
+    stat: Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>,
+    bytes: () => Buffer,
+  ): CachedFrontmatter {
+    const key = `file:${path}`;
+    this.seen.add(key);
+    const entry = this.entries[key];
+    if (
+      entry?.trusted &&
+      entry.size === stat.size &&
+      entry.mtimeMs === stat.mtimeMs &&
+      entry.ctimeMs === stat.ctimeMs &&
+      entry.ino === stat.ino
+    ) {
+      return entry.value;
+    }
+    const content = bytes();
+    const id = gitBlobId(content);
+    const value = entry?.id === id ? entry.value : parseContent(content);
+    const { size, mtimeMs, ctimeMs, ino } = stat;
+    this.entries[key] = { id, size, mtimeMs, ctimeMs, ino, trusted: false, value };
     this.dirty = true;
-    return entry;
+    return value;
   }
 
-  /** Writes new entries back; keeps entries used now plus older ones up to a bound. Never throws. */
-  save(): void {
-    if (!this.file || !this.dirty) return;
-    let kept = this.entries;
-    const ids = Object.keys(kept);
-    if (ids.length > MAX_ENTRIES) {
-      kept = {};
-      for (const id of this.used) if (this.entries[id]) kept[id] = this.entries[id];
-      for (const id of ids) {
-        if (Object.keys(kept).length >= MAX_ENTRIES) break;
-        if (!kept[id] && this.entries[id]) kept[id] = this.entries[id];
+  /** True when this blob is what the cache holds for the path, so its content need not be fetched. */
+  hasBlob(path: string, id: string): boolean {
+    return this.entries[`blob:${path}`]?.id === id;
+  }
+
+  /** A file as committed on a branch, known by its blob id; `bytes` is called only on a miss. */
+  parseBlob(path: string, id: string, bytes: () => Buffer): CachedFrontmatter {
+    const key = `blob:${path}`;
+    this.seen.add(key);
+    const entry = this.entries[key];
+    if (entry?.id === id) return entry.value;
+    const value = parseContent(bytes());
+    this.entries[key] = { id, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, trusted: false, value };
+    this.dirty = true;
+    return value;
+  }
+
+  /** Writes changed entries back, marking the non-racy ones trusted. Never throws. */
+  save(now: number = Date.now()): void {
+    if (!this.file) return;
+    for (const [key, entry] of Object.entries(this.entries)) {
+      const settled = now - Math.max(entry.mtimeMs, entry.ctimeMs) > RACY_WINDOW_MS;
+      if (!entry.trusted && key.startsWith('file:') && settled && this.seen.has(key)) {
+        entry.trusted = true;
+        this.dirty = true;
       }
     }
+    if (!this.dirty) return;
+    const unseen = Object.keys(this.entries).filter((key) => !this.seen.has(key));
+    if (unseen.length > MAX_UNSEEN_ENTRIES) for (const key of unseen) delete this.entries[key];
     try {
-      writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, entries: kept }));
+      writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, entries: this.entries }));
       this.dirty = false;
     } catch {
       // A read-only git dir must not break a read command.
@@ -88,7 +154,16 @@ export class FrontmatterCache {
   }
 }
 
+function parseContent(content: Buffer): CachedFrontmatter {
+  if (content.includes(0)) return { ok: false, reason: 'the file is binary, not Markdown text', line: 1, binary: true };
+  return summarize(parseFrontmatter(content.toString('utf8')));
+}
+
 function summarize(parsed: ParsedFrontmatter): CachedFrontmatter {
   if (!parsed.ok) return { ok: false, reason: parsed.reason, line: parsed.line };
-  return { ok: true, data: parsed.data, keyLines: parsed.keyLines };
+  const data: Record<string, unknown> = {};
+  const keyLines: Record<string, number> = {};
+  for (const [key, value] of Object.entries(parsed.data)) if (KEPT_KEYS.has(key)) data[key] = value;
+  for (const [key, line] of Object.entries(parsed.keyLines)) if (KEPT_KEYS.has(key)) keyLines[key] = line;
+  return { ok: true, data, keyLines };
 }

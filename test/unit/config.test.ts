@@ -56,3 +56,32 @@ describe('readConfig', () => {
     await expect(readConfig(rootWith('commitLaneChanges: maybe\n'))).rejects.toThrow(/true or false/);
   });
 });
+
+describe('readConfig without a YAML library', () => {
+  it('reads the flat file kit writes exactly as the YAML parser would', async () => {
+    const YAML = await import('yaml');
+    const texts = [
+      renderDefaultConfig(),
+      'specsDir: "specs dir"   # quoted, with a comment\ncommitLaneChanges: false\n',
+      "worktreesDir: 'trees'\n\n# only a comment\n",
+      '\ufeffspecsDir: planning\r\nworktreesDir: wt\r\n',
+    ];
+    for (const text of texts) {
+      const fromYaml = YAML.parse(text.replace(/^\ufeff/, '')) as Record<string, unknown>;
+      const { config } = await readConfig(rootWith(text));
+      expect(config.specsDir, text).toBe((fromYaml.specsDir as string | undefined) ?? DEFAULT_CONFIG.specsDir);
+      expect(config.worktreesDir, text).toBe(
+        (fromYaml.worktreesDir as string | undefined) ?? DEFAULT_CONFIG.worktreesDir,
+      );
+      expect(config.commitLaneChanges, text).toBe(
+        (fromYaml.commitLaneChanges as boolean | undefined) ?? DEFAULT_CONFIG.commitLaneChanges,
+      );
+    }
+  });
+
+  it('hands anything else to the YAML parser', async () => {
+    const { config } = await readConfig(rootWith('specsDir: >-\n  folded\nworktreesDir: wt\n'));
+    expect(config.specsDir).toBe('folded');
+    await expect(readConfig(rootWith('specsDir: a\nspecsDir: b\n'))).rejects.toThrow(/not valid YAML/);
+  });
+});

@@ -1,0 +1,366 @@
+#!/usr/bin/env node
+// kit's benchmark: generates (or reuses) a Spec Kitty repository of a given size, runs each scenario of
+// bench/scenarios.mjs as a fresh `node bin/run.js ...` process N times, and reports median/p90 wall
+// time and peak RSS against the targets. See bench/README.md. Run with `npm run bench` (builds first).
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatContext, machineContext } from './lib/context.mjs';
+import { ensureRepo, featureName, git, restoreRepo } from './lib/generate.mjs';
+import { childEnv, createRunner, median, percentile } from './lib/measure.mjs';
+import { formatProfile, summarizeProfile } from './lib/profile.mjs';
+import { distStamp, snapshotKit } from './lib/snapshot.mjs';
+import { SCENARIOS } from './scenarios.mjs';
+
+const KIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const JSON_SCHEMA = 'kit-bench/1';
+
+const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options] builds first)
+
+  --features N           features in the generated repository (default 50)
+  --wps-per-feature M    work packages per feature (default 40)
+  --runs N               measured runs per scenario, after one warm-up run (default 10)
+  --only NAME[,NAME]     run only these scenarios (repeatable): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --json                 print the results as JSON on stdout instead of the table
+  --out FILE             also write the JSON results to FILE
+  --compare FILE         add a column comparing each median with a previous --out/--json file
+  --fresh                regenerate the repository even if a complete one exists
+  --snapshot             measure a copy of the build (immune to an \`npm run build\` started meanwhile)
+  --active               put a few WPs in doing and for_review (kit check then exits 1)
+  --dir DIR              where generated repositories live (default: $TMPDIR/kit-bench-<uid>)
+  --rss time|preload     how to read max RSS and CPU time (default: /usr/bin/time if it works, else a preload)
+  --profile NAME         after measuring, run scenario NAME once under node --cpu-prof and summarise
+  --fail-on-target       exit 1 when a target is missed (a failed run always exits 1)
+  -h, --help             this text
+`;
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        features: { type: 'string', default: '50' },
+        'wps-per-feature': { type: 'string', default: '40' },
+        runs: { type: 'string', default: '10' },
+        only: { type: 'string', multiple: true },
+        json: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        compare: { type: 'string' },
+        fresh: { type: 'boolean', default: false },
+        snapshot: { type: 'boolean', default: false },
+        active: { type: 'boolean', default: false },
+        dir: { type: 'string' },
+        rss: { type: 'string' },
+        profile: { type: 'string' },
+        'fail-on-target': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    fail(`${error.message}\n\n${USAGE}`);
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const positive = (name, max) => {
+    const value = Number(parsed[name]);
+    if (!Number.isInteger(value) || value < 1 || value > max) fail(`--${name} must be a whole number from 1 to ${max}`);
+    return value;
+  };
+  const names = SCENARIOS.map((s) => s.name);
+  const only = (parsed.only ?? []).flatMap((value) => value.split(',')).map((name) => name.trim());
+  for (const name of only) if (!names.includes(name)) fail(`no scenario "${name}"; scenarios: ${names.join(', ')}`);
+  if (parsed.profile && !names.includes(parsed.profile)) {
+    fail(`no scenario "${parsed.profile}" to profile; scenarios: ${names.join(', ')}`);
+  }
+  if (parsed.rss && !['time', 'preload'].includes(parsed.rss)) fail('--rss must be time or preload');
+  return {
+    features: positive('features', 999),
+    wpsPerFeature: positive('wps-per-feature', 999),
+    runs: positive('runs', 10_000),
+    only,
+    json: parsed.json,
+    out: parsed.out,
+    compare: parsed.compare,
+    fresh: parsed.fresh,
+    snapshot: parsed.snapshot,
+    active: parsed.active,
+    dir: parsed.dir ? resolve(parsed.dir) : join(os.tmpdir(), `kit-bench-${os.userInfo().uid}`),
+    rss: parsed.rss,
+    profile: parsed.profile,
+    failOnTarget: parsed['fail-on-target'],
+  };
+}
+
+const round1 = (value) => (value === null ? null : Math.round(value * 10) / 10);
+
+function summarize(scenario, args, runs, warmup) {
+  const times = runs.map((r) => r.ms);
+  const rss = runs.map((r) => r.rssMb).filter((v) => v !== null);
+  const okCodes = scenario.okExitCodes ?? [0];
+  // An allowed non-zero exit (kit check: 1 = unfinished WPs) with anything but warnings on stderr is still a
+  // failed run: e.g. oclif's ModuleLoadError while dist/ was being rebuilt, or kit's own `error:`.
+  const complains = (r) => r.stderr.split('\n').some((line) => line.trim() && !/^\s*warning:/i.test(line));
+  const bad = [warmup, ...runs].find((r) => !okCodes.includes(r.exitCode) || (r.exitCode !== 0 && complains(r)));
+  const medianMs = median(times);
+  return {
+    name: scenario.name,
+    command: ['kit', ...args].join(' '),
+    args,
+    runs: runs.length,
+    medianMs: round1(medianMs),
+    p90Ms: round1(percentile(times, 90)),
+    minMs: round1(Math.min(...times)),
+    maxMs: round1(Math.max(...times)),
+    cpuMs: round1(median(runs.map((r) => r.cpuMs).filter((v) => v !== null))),
+    peakRssMb: rss.length > 0 ? round1(Math.max(...rss)) : null,
+    medianRssMb: round1(median(rss)),
+    exitCodes: [...new Set([warmup, ...runs].map((r) => r.exitCode))].sort(),
+    targetMs: scenario.targetMs ?? null,
+    pass: scenario.targetMs === undefined ? null : !bad && medianMs <= scenario.targetMs,
+    error: bad
+      ? `exit ${bad.exitCode}${bad.signal ? ` (${bad.signal})` : ''}: ${(bad.stderr || bad.stdout).trim().split('\n').slice(0, 5).join(' | ')}`
+      : null,
+    note: scenario.note ?? null,
+    samplesMs: times.map(round1),
+  };
+}
+
+function table(results, baseline) {
+  const header = [
+    'scenario',
+    'command',
+    'median ms',
+    'p90 ms',
+    'min ms',
+    'CPU ms',
+    'peak RSS MB',
+    'exit',
+    'target',
+    'result',
+  ];
+  if (baseline) header.push('Δ median');
+  const rows = results.map((r) => {
+    const row = [
+      r.name,
+      r.command,
+      r.medianMs.toFixed(1),
+      r.p90Ms.toFixed(1),
+      r.minMs.toFixed(1),
+      r.cpuMs === null ? '?' : r.cpuMs.toFixed(0),
+      r.peakRssMb === null ? '?' : r.peakRssMb.toFixed(1),
+      r.exitCodes.join(','),
+      r.targetMs === null ? '' : `≤ ${r.targetMs} ms`,
+      r.error ? 'ERROR' : r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL',
+    ];
+    if (baseline) {
+      const before = baseline.get(r.name);
+      row.push(
+        before === undefined
+          ? 'new'
+          : `${r.medianMs - before >= 0 ? '+' : ''}${(r.medianMs - before).toFixed(1)} ms (${(((r.medianMs - before) / before) * 100).toFixed(0)}%)`,
+      );
+    }
+    return row;
+  });
+  const numeric = new Set([2, 3, 4, 5, 6]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells) =>
+    cells.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)]
+    .map((l) => l.trimEnd())
+    .join('\n');
+}
+
+function loadBaseline(file) {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    return new Map((doc.results ?? []).map((r) => [r.name, r.medianMs]));
+  } catch (error) {
+    fail(`cannot read --compare file ${file}: ${error.message}`);
+  }
+}
+
+/** One check --json before measuring: the generated tree must be what we think it is, or the figures lie. */
+function sanityCheck(kit, runner, ctx, env, expected) {
+  const result = runner.run({ script: kit.bin, args: ['check', '--json'], cwd: ctx.repo, env });
+  let doc;
+  try {
+    doc = JSON.parse(result.stdout);
+  } catch {
+    return `kit check --json did not print JSON (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 300)}`;
+  }
+  const features = doc?.result?.features;
+  const problems = doc?.result?.problems;
+  if (!Array.isArray(features) || !Array.isArray(problems)) return null; // Output shape changed: nothing to check.
+  const wps = features.reduce((sum, f) => sum + (f.workPackages?.length ?? 0), 0);
+  const messages = [];
+  if (features.length !== expected.features || wps !== expected.features * expected.wpsPerFeature) {
+    messages.push(
+      `kit sees ${features.length} features / ${wps} WPs, expected ${expected.features} / ${expected.features * expected.wpsPerFeature}`,
+    );
+  }
+  const real = problems.filter((p) => p.kind !== 'unfinished');
+  if (real.length > 0) {
+    messages.push(
+      `kit reports ${real.length} problem(s) in the generated tree, e.g. ${real[0].file}: ${real[0].message}`,
+    );
+  }
+  return messages.length > 0 ? messages.join('; ') : null;
+}
+
+function profileScenario(kit, runner, scenario, ctx, env) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'kit-bench-prof-'));
+  try {
+    scenario.setup?.(ctx);
+    const args = resolveArgs(scenario, ctx);
+    runner.run({ script: kit.bin, args, cwd: ctx.repo, env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+    if (!file) return `no profile was written for ${scenario.name}`;
+    const kept = join(os.tmpdir(), `kit-bench-${scenario.name}.cpuprofile`);
+    writeFileSync(kept, readFileSync(join(dir, file)));
+    return `profile of kit ${args.join(' ')} (${kept}, open in Chrome DevTools):\n${formatProfile(summarizeProfile(kept, kit.root))}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function resolveArgs(scenario, ctx) {
+  return typeof scenario.args === 'function' ? scenario.args(ctx) : scenario.args;
+}
+
+function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const startedAt = new Date().toISOString();
+  const info = options.json ? (text) => process.stderr.write(`${text}\n`) : (text) => process.stdout.write(`${text}\n`);
+  const progress = (text) => process.stderr.write(text);
+
+  if (!existsSync(join(KIT_ROOT, 'dist', 'commands'))) fail('dist/ is missing: run `npm run bench` (it builds first)');
+  let kitRoot = KIT_ROOT;
+  if (options.snapshot) {
+    try {
+      kitRoot = snapshotKit(KIT_ROOT, join(options.dir, 'kit-snapshot'));
+    } catch (error) {
+      fail(error.message);
+    }
+    progress(`bench: measuring a copy of the build in ${kitRoot}\n`);
+  }
+  const kit = { root: kitRoot, bin: join(kitRoot, 'bin', 'run.js') };
+  const baseline = options.compare ? loadBaseline(options.compare) : null;
+
+  mkdirSync(options.dir, { recursive: true });
+  const params = { features: options.features, wpsPerFeature: options.wpsPerFeature, active: options.active };
+  const repo = ensureRepo(options.dir, params, { fresh: options.fresh, log: (text) => progress(`bench: ${text}\n`) });
+  const runner = createRunner({ prefer: options.rss });
+  const env = childEnv();
+  const middle = Math.ceil(options.features / 2);
+  const ctx = {
+    repo: repo.dir,
+    kitDir: join(repo.dir, '.git', 'kit'),
+    cacheDir: join(repo.dir, '.git', 'kit', 'cache'),
+    params,
+    middleFeature: String(middle).padStart(3, '0'),
+    middleFeatureName: featureName(middle),
+    git: (args) => git(repo.dir, args),
+    restore: () => restoreRepo(repo.dir, { head: repo.head }),
+  };
+
+  const context = machineContext({ repoDir: repo.dir, kitRoot: KIT_ROOT, rssMethod: runner.describe });
+  info(formatContext(context));
+  info(
+    `${options.features} features × ${options.wpsPerFeature} WPs = ${repo.files} WP files ` +
+      `(${(repo.bytes / 1024 / 1024).toFixed(1)} MB; ${repo.reused ? 'reused' : `generated in ${repo.generateMs} ms`}) · ` +
+      `${options.runs} runs per scenario after 1 warm-up\n`,
+  );
+
+  const warnings = [];
+  const sanity = sanityCheck(kit, runner, ctx, env, params);
+  if (sanity) warnings.push(sanity);
+  const buildStamp = distStamp(kit.root);
+  if (sanity) progress(`bench: warning: ${sanity}\n`);
+
+  const selected = options.only.length > 0 ? SCENARIOS.filter((s) => options.only.includes(s.name)) : SCENARIOS;
+  const results = [];
+  for (const scenario of selected) {
+    const args = resolveArgs(scenario, ctx);
+    progress(`bench: ${scenario.name.padEnd(16)} `);
+    const once = () => {
+      scenario.setup?.(ctx);
+      return runner.run({ script: kit.bin, args, cwd: ctx.repo, env });
+    };
+    const warmup = once();
+    const runs = [];
+    for (let i = 0; i < options.runs; i++) {
+      runs.push(once());
+      progress('.');
+    }
+    const result = summarize(scenario, args, runs, warmup);
+    results.push(result);
+    progress(` ${result.medianMs.toFixed(1)} ms${result.error ? ` ERROR ${result.error}` : ''}\n`);
+  }
+
+  if (distStamp(kit.root) !== buildStamp) {
+    warnings.push('dist/ was rebuilt while the bench ran: the figures may mix two builds; run again with --snapshot');
+    progress(`bench: warning: ${warnings.at(-1)}\n`);
+  }
+
+  context.loadAverageAfter = os.loadavg().map((load) => Math.round(load * 100) / 100);
+  const load = Math.max(context.loadAverage[0], context.loadAverageAfter[0]);
+  if (load > context.cpus * 0.7) {
+    warnings.push(
+      `load average up to ${load} on ${context.cpus} CPUs: other processes competed for the CPU, ` +
+        'so the figures are noisy (min is the most robust)',
+    );
+  }
+
+  const doc = {
+    schema: JSON_SCHEMA,
+    startedAt,
+    context,
+    params: { ...params, runs: options.runs },
+    kit: { root: kit.root, snapshot: options.snapshot },
+    repo: { dir: repo.dir, files: repo.files, bytes: repo.bytes, reused: repo.reused, generateMs: repo.generateMs },
+    warnings,
+    results,
+  };
+  if (options.out) writeFileSync(options.out, `${JSON.stringify(doc, null, 2)}\n`);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    info(table(results, baseline));
+    const notes = results.filter((r) => r.note).map((r) => `  ${r.name}: ${r.note}`);
+    const errors = results.filter((r) => r.error).map((r) => `  ${r.name}: ${r.error}`);
+    info(
+      [
+        '',
+        'median, p90 and min: wall time from spawn to exit (node start-up included); a target applies to the median.',
+        'CPU ms: median user + system CPU time of the process; it varies less than wall time on a busy machine.',
+        'peak RSS: the highest max RSS over the runs.',
+        ...(notes.length > 0 ? ['notes:', ...notes] : []),
+        ...(errors.length > 0 ? ['errors:', ...errors] : []),
+        ...(warnings.length > 0 ? ['warnings:', ...warnings.map((w) => `  ${w}`)] : []),
+      ].join('\n'),
+    );
+  }
+
+  if (options.profile) {
+    const scenario = SCENARIOS.find((s) => s.name === options.profile);
+    info(`\n${profileScenario(kit, runner, scenario, ctx, env)}`);
+  }
+  runner.close();
+
+  if (results.some((r) => r.error)) process.exitCode = 1;
+  else if (options.failOnTarget && results.some((r) => r.pass === false)) process.exitCode = 1;
+}
+
+main();
