@@ -93,7 +93,7 @@ function parseFlatConfig(text: string): Record<string, unknown> | null {
     else if (value === '' || value === '~' || value === 'null') data[match[1]] = null;
     else if (value === 'true' || value === 'false') data[match[1]] = value === 'true';
     else if (/^-?\d+$/.test(value)) data[match[1]] = Number(value);
-    else if (/^[^'"\[\]{}&*!|>%@`,]+$/.test(value) && !value.startsWith('- ')) data[match[1]] = value;
+    else if (/^[^'"[\]{}&*!|>%@`,]+$/.test(value) && !value.startsWith('- ')) data[match[1]] = value;
     else return null;
   }
   return data;

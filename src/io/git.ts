@@ -261,6 +261,18 @@ export interface MergeTreeResult {
   conflicts: { type: string; paths: string[]; message: string }[];
 }
 
+/** The conflicted paths of a merge with the kind of each (`contents`, `modify/delete`, `rename/delete`...). */
+export function conflictedFiles(merged: MergeTreeResult): { path: string; kind: string }[] {
+  const kinds = new Map<string, string>();
+  for (const conflict of merged.conflicts) {
+    for (const path of conflict.paths) {
+      if (!kinds.has(path)) kinds.set(path, conflict.type.replace(/^CONFLICT \((.*)\)$/, '$1'));
+    }
+  }
+  const paths = merged.conflictedPaths.length > 0 ? merged.conflictedPaths : [...kinds.keys()];
+  return paths.map((path) => ({ path, kind: kinds.get(path) ?? 'contents' }));
+}
+
 export interface StatusEntry {
   /** Two-letter porcelain code: `M.`, `.M`, `??` (untracked), `!!` (ignored), `UU` (unmerged), ... */
   code: string;

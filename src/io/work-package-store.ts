@@ -12,9 +12,10 @@
  * committed.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, KitError } from '../errors.js';
+import { checkoutGitDir } from './checkout.js';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing } from './git.js';
 import { withLock } from './lock.js';
@@ -135,7 +136,7 @@ async function commitOnTarget(
  * and refuse before committing anything if it stays.
  */
 async function waitForIndexLock(checkout: string): Promise<void> {
-  const lock = join(gitDirOf(checkout), 'index.lock');
+  const lock = join(checkoutGitDir(checkout), 'index.lock');
   for (let waited = 0; existsSync(lock); waited += 50) {
     if (waited >= 3000) {
       throw new KitError(`another git process holds ${lock}`, {
@@ -144,18 +145,6 @@ async function waitForIndexLock(checkout: string): Promise<void> {
     }
     await sleep(50);
   }
-}
-
-/** The git dir of a checkout: `.git` itself, or for a linked worktree the dir its `.git` file points at. */
-function gitDirOf(checkout: string): string {
-  const dotGit = join(checkout, '.git');
-  try {
-    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
-    if (pointer?.[1]) return resolve(checkout, pointer[1].trim());
-  } catch {
-    // A directory, not a pointer file: the main checkout.
-  }
-  return dotGit;
 }
 
 /** The checkout could not follow the commit: put the branch back so nothing is half done. */

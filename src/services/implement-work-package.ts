@@ -5,7 +5,7 @@ import { fileForLane } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
 import { resolveInside, toRepoPath } from '../io/files.js';
 import { editFrontmatter, parseFrontmatter } from '../io/frontmatter.js';
-import { GitPlumbing } from '../io/git.js';
+import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { copyWorktreeIncludes } from '../io/worktree-include.js';
@@ -368,15 +368,8 @@ async function mergedBase(
   );
 }
 
-function describeConflicts(merged: {
-  conflictedPaths: string[];
-  conflicts: { type: string; paths: string[] }[];
-}): string {
-  const kinds = new Map<string, string>();
-  for (const conflict of merged.conflicts) {
-    for (const path of conflict.paths)
-      if (!kinds.has(path)) kinds.set(path, conflict.type.replace(/^CONFLICT \((.*)\)$/, '$1'));
-  }
-  const paths = merged.conflictedPaths.length > 0 ? merged.conflictedPaths : [...kinds.keys()];
-  return paths.map((path) => `${path}${kinds.has(path) ? ` (${kinds.get(path)})` : ''}`).join(', ');
+function describeConflicts(merged: MergeTreeResult): string {
+  return conflictedFiles(merged)
+    .map((file) => `${file.path} (${file.kind})`)
+    .join(', ');
 }

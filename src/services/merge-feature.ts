@@ -15,14 +15,14 @@
  * 6. Cleanup removes worktrees and branches only when that cannot lose anything, and says what it kept.
  * The state file (src/io/merge-state.ts) makes every step resumable and a crash recoverable.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { type MergeCandidate, type MergePlan, type MergeStrategy, planMerge } from '../domain/merge-plan.js';
 import type { Feature } from '../domain/feature.js';
 import { ExitCode, KitError } from '../errors.js';
 import { failpoint } from '../io/failpoint.js';
 import { loadLaneState } from '../io/feature-store.js';
-import { GitPlumbing, type MergeTreeResult, type WorktreeEntry } from '../io/git.js';
+import { operationInProgress, sameFileIn } from '../io/checkout.js';
+import { conflictedFiles, GitPlumbing, type MergeTreeResult, type WorktreeEntry } from '../io/git.js';
 import { type MergeState, readMergeState, removeMergeState, writeMergeState } from '../io/merge-state.js';
 import type { Workspace } from '../io/workspace.js';
 import { selectFeature } from './feature-selection.js';
@@ -329,7 +329,7 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
           : null;
       const entry = byBranch.get(branch);
       let worktree: MergeCandidate['worktree'] = null;
-      if (entry && !entry.prunable && existsSync(entry.path) && !landed) {
+      if (entry && !entry.prunable && !landed) {
         const dirty = await git.status(entry.path);
         worktree = {
           path: entry.path,
@@ -350,32 +350,6 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
       };
     }),
   );
-}
-
-/** A merge, rebase, cherry-pick, revert or bisect going on in a checkout, from the files git leaves. */
-function operationInProgress(checkout: string): string | null {
-  const gitDir = gitDirOf(checkout);
-  const markers: [string, string][] = [
-    ['MERGE_HEAD', 'merge'],
-    ['rebase-merge', 'rebase'],
-    ['rebase-apply', 'rebase'],
-    ['CHERRY_PICK_HEAD', 'cherry-pick'],
-    ['REVERT_HEAD', 'revert'],
-    ['BISECT_LOG', 'bisect'],
-  ];
-  for (const [file, name] of markers) if (existsSync(join(gitDir, file))) return name;
-  return null;
-}
-
-function gitDirOf(checkout: string): string {
-  const dotGit = join(checkout, '.git');
-  try {
-    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
-    if (pointer?.[1]) return resolve(checkout, pointer[1].trim());
-  } catch {
-    // The main checkout: .git is a directory.
-  }
-  return dotGit;
 }
 
 /** Every step in memory on top of the previous one; stops at the first conflict. */
@@ -474,17 +448,7 @@ function squashMessage(
 }
 
 function describeConflict(merged: MergeTreeResult): ConflictReport['files'] {
-  const kinds = new Map<string, string>();
-  for (const conflict of merged.conflicts) {
-    for (const path of conflict.paths)
-      if (!kinds.has(path)) kinds.set(path, conflict.type.replace(/^CONFLICT \((.*)\)$/, '$1'));
-  }
-  const paths = merged.conflictedPaths.length > 0 ? merged.conflictedPaths : [...kinds.keys()];
-  return paths.map((path) => ({
-    path,
-    kind: kinds.get(path) ?? 'content',
-    preview: `git show ${merged.tree}:${path}`,
-  }));
+  return conflictedFiles(merged).map((file) => ({ ...file, preview: `git show ${merged.tree}:${file.path}` }));
 }
 
 /** After the transaction: move the checkout along, prove, clean up, drop the state. */
@@ -605,20 +569,11 @@ async function reasonToKeep(context: MergeContext, worktree: WorktreeEntry): Pro
   // `git worktree remove` deletes ignored files silently: keep the worktree unless each one is a copy kit
   // made from the main checkout (.worktreeinclude), which removing cannot lose.
   const ignored = entries.filter((entry) => entry.code === '!!').map((entry) => entry.path);
-  const own = ignored.filter((path) => !isCopyFromMain(context.workspace.root, worktree.path, path));
+  const own = ignored.filter((path) => !sameFileIn(context.workspace.root, worktree.path, path));
   if (own.length > 0) {
     return `ignored files kit did not put there would be deleted: ${own.slice(0, 5).join(', ')}${own.length > 5 ? ', ...' : ''} (remove it yourself with git worktree remove --force ${worktree.path})`;
   }
   return null;
-}
-
-function isCopyFromMain(root: string, worktree: string, path: string): boolean {
-  if (path.endsWith('/')) return false;
-  try {
-    return readFileSync(join(root, path)).equals(readFileSync(join(worktree, path)));
-  } catch {
-    return false;
-  }
 }
 
 function isInside(path: string, directory: string): boolean {
