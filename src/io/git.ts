@@ -484,6 +484,40 @@ export class GitPlumbing {
     return out.split('\0').filter(Boolean);
   }
 
+  /** Every local branch with its tip, from one `for-each-ref`. */
+  async branchTips(): Promise<Map<string, string>> {
+    const out = await this.output(['for-each-ref', '--format=%(refname:short)%00%(objectname)', 'refs/heads']);
+    const tips = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [name, sha] = line.split('\0');
+      if (name && sha) tips.set(name, sha);
+    }
+    return tips;
+  }
+
+  /** Local branches whose tips are contained in `commit`, from one `for-each-ref --merged`. */
+  async branchesMergedInto(commit: string): Promise<Set<string>> {
+    const out = await this.output(['for-each-ref', `--merged=${commit}`, '--format=%(refname:short)', 'refs/heads']);
+    return new Set(out.split('\n').filter(Boolean));
+  }
+
+  /** Refs under a prefix with their commits. */
+  async refsUnder(prefix: string): Promise<Map<string, string>> {
+    const out = await this.output(['for-each-ref', '--format=%(refname)%00%(objectname)', prefix]);
+    const refs = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [name, sha] = line.split('\0');
+      if (name && sha) refs.set(name, sha);
+    }
+    return refs;
+  }
+
+  /** Like isAncestor, but null instead of an error when either commit is unknown (e.g. garbage collected). */
+  async isAncestorIfKnown(ancestor: string, descendant: string): Promise<boolean | null> {
+    const result = await this.git.spawnGit(['merge-base', '--is-ancestor', ancestor, descendant]);
+    return result.exitCode === 0 ? true : result.exitCode === 1 ? false : null;
+  }
+
   /** True when `ancestor` is an ancestor of (or equal to) `descendant`. */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     const result = await this.git.spawnGit(['merge-base', '--is-ancestor', ancestor, descendant]);

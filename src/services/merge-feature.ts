@@ -318,15 +318,25 @@ function blockerHint(plan: MergePlan): string {
 async function gatherCandidates(context: MergeContext, target: string, worktrees: readonly WorktreeEntry[]) {
   const { git, feature } = context;
   const byBranch = new Map(worktrees.filter((entry) => entry.branch).map((entry) => [entry.branch as string, entry]));
+  // Two processes for every branch tip and for "already in the target", whatever the number of WPs.
+  const [tips, merged, archived] = await Promise.all([
+    git.branchTips(),
+    git.branchesMergedInto(target),
+    git.refsUnder(`refs/kit/archive/${feature.name}/`),
+  ]);
   return Promise.all(
     feature.workPackages.map(async (wp): Promise<MergeCandidate> => {
       const branch = workPackageBranch(feature.name, wp.id);
-      const tip = await git.resolveCommit(`refs/heads/${branch}`);
-      const landed = tip ? await git.isAncestor(tip, target) : false;
-      const baseIsAncestor =
-        tip && wp.baseCommit && (await git.resolveCommit(wp.baseCommit))
-          ? await git.isAncestor(wp.baseCommit, tip)
-          : null;
+      // A WP merged and cleaned up by an earlier run has no branch, only its archive ref in the target.
+      const archive = archived.get(`refs/kit/archive/${feature.name}/${wp.id}`);
+      const tip = tips.get(branch) ?? archive ?? null;
+      // kit archives a WP only after landing it; squash and rebase leave no ancestry, so ask the content.
+      const landed =
+        tip !== null &&
+        (merged.has(branch) ||
+          (!tips.has(branch) && archive !== undefined) ||
+          (context.strategy !== 'merge' && wp.lane === 'done' && (await contentLanded(context, wp.id, tip, target))));
+      const baseIsAncestor = tip && wp.baseCommit && !landed ? await git.isAncestorIfKnown(wp.baseCommit, tip) : null;
       const entry = byBranch.get(branch);
       let worktree: MergeCandidate['worktree'] = null;
       if (entry && !entry.prunable && !landed) {
@@ -350,6 +360,14 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
       };
     }),
   );
+}
+
+/** True when applying the WP's change onto the target again would change nothing (it was squashed in). */
+async function contentLanded(context: MergeContext, id: string, tip: string, target: string): Promise<boolean> {
+  const forkPoint = await forkPointOf(context, id, tip, target);
+  if (forkPoint === tip) return true;
+  const again = await context.git.threeWayMerge(forkPoint, target, tip);
+  return again.clean && again.tree === (await context.git.treeOf(target));
 }
 
 /** Every step in memory on top of the previous one; stops at the first conflict. */
