@@ -89,7 +89,7 @@ export function tomlBasicString(value: string): string {
  * and all), so it is used unless the text itself contains ''' ; then a basic string with escapes.
  */
 export function tomlMultilineString(value: string): string {
-  if (!value.includes("'''") && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) {
+  if (!value.includes("'''") && !hasControlCharacter(value)) {
     // A newline right after the opening delimiter is trimmed by TOML readers, so the text starts cleanly.
     return `'''\n${value}'''`;
   }
@@ -100,15 +100,28 @@ export function tomlMultilineString(value: string): string {
   return `"""\n${escaped}"""`;
 }
 
+/** Control characters a TOML literal string cannot hold as they are (tab and line feed it can). */
+function hasControlCharacter(value: string): boolean {
+  for (const char of value) {
+    const code = char.charCodeAt(0);
+    if ((code < 0x20 && char !== '\t' && char !== '\n') || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function escapeToml(value: string): string {
-  return value.replace(/[\\"\u0000-\u0008\u000a-\u001f\u007f]/g, (char) => {
-    if (char === '\\') return '\\\\';
-    if (char === '"') return '\\"';
-    if (char === '\n') return '\\n';
-    if (char === '\r') return '\\r';
-    if (char === '\t') return '\\t';
-    return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
+  let escaped = '';
+  for (const char of value) {
+    const code = char.charCodeAt(0);
+    if (char === '\\') escaped += '\\\\';
+    else if (char === '"') escaped += '\\"';
+    else if (char === '\n') escaped += '\\n';
+    else if (char === '\r') escaped += '\\r';
+    else if (char === '\t') escaped += '\\t';
+    else if (code < 0x20 || code === 0x7f) escaped += `\\u${code.toString(16).padStart(4, '0')}`;
+    else escaped += char;
+  }
+  return escaped;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,22 +1,32 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAgentNames } from '../domain/agent-catalog.js';
 import { CONFIG_FILE, DEFAULT_CONFIG, readConfig, renderDefaultConfig } from '../io/config.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { Workspace } from '../io/workspace.js';
+import { type AgentsResult, installAgents } from './agents.js';
 
 export interface InitResult {
   root: string;
   config: { file: string; action: 'created' | 'kept' | 'overwritten' };
   specsDir: { path: string; action: 'created' | 'kept' };
   exclude: { file: string; entry: string; action: 'added' | 'kept' };
+  /** The agents' command files, when `--agent` named any (null otherwise). */
+  agents: AgentsResult | null;
 }
 
 /**
  * Sets a repository up for kit: `.kit/config.yaml`, the specs dir, and the worktrees dir in
- * `.git/info/exclude` (not .gitignore: it is local state and must not show up as a change to commit).
- * Safe to run again: it changes only what is missing, and the config only with --force.
+ * `.git/info/exclude` (not .gitignore: it is local state and must not show up as a change to commit),
+ * plus the command files of the agents named with --agent. Safe to run again: it changes only what is
+ * missing, and the config (and agent files someone edited) only with --force.
  */
-export async function initProject(workspace: Workspace, options: { force: boolean }): Promise<InitResult> {
+export async function initProject(
+  workspace: Workspace,
+  options: { force: boolean; agents?: readonly string[] },
+): Promise<InitResult> {
+  // Checked before anything is written, so a misspelt agent name leaves the repository as it was.
+  if (options.agents && options.agents.length > 0) parseAgentNames(options.agents);
   const configPath = join(workspace.root, CONFIG_FILE);
   const configExisted = existsSync(configPath);
   // An existing config is kept, so it must be valid (readConfig says where it is not; --force rewrites it).
@@ -36,10 +46,15 @@ export async function initProject(workspace: Workspace, options: { force: boolea
     const separator = current.length > 0 && !current.endsWith('\n') ? '\n' : '';
     appendFileSync(excludeFile, `${separator}# kit: one git worktree per work package\n${entry}\n`);
   }
+  const agents =
+    options.agents && options.agents.length > 0
+      ? await installAgents(workspace, { agents: options.agents, force: options.force })
+      : null;
   return {
     root: workspace.root,
     config: { file: CONFIG_FILE, action: !configExisted ? 'created' : options.force ? 'overwritten' : 'kept' },
     specsDir: { path: config.specsDir, action: specsExisted ? 'kept' : 'created' },
     exclude: { file: '.git/info/exclude', entry, action: present ? 'kept' : 'added' },
+    agents,
   };
 }

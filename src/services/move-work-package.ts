@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { kitOwnedPathspecs } from '../domain/agent-catalog.js';
 import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { addReviewFeedback } from '../domain/review-feedback.js';
 import { fileForLane } from '../domain/work-package.js';
@@ -19,6 +20,12 @@ export interface MoveInput {
   agent?: string | undefined;
   force: boolean;
   now: Date;
+  /**
+   * Set by `kit review`: the verdict is only for a WP in `expectLane` (checked again under the lane lock),
+   * the reviewer is recorded as `reviewed_by` and in the history, and the WP's `agent` (its implementer)
+   * is left as it is. An approval also records `review_status: approved`.
+   */
+  review?: { reviewer: string; expectLane: Lane } | undefined;
 }
 
 export interface MoveResult {
@@ -50,6 +57,7 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
   const context = await resolveWorkPackage(workspace, { feature: input.feature, wp: input.wp });
   const { feature, wp } = context;
   const from = wp.lane;
+  if (input.review && from !== input.review.expectLane) throw notInReviewLane(wp.id, from, input.review.expectLane);
   const verdict = checkTransition(from, to, { force: input.force });
   if (!verdict.allowed) {
     throw new KitError(`${wp.id} cannot move from ${from} to ${to}: ${verdict.reason}`, {
@@ -67,12 +75,15 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
   }
   if (!input.force && to === 'for_review') await guardReadyForReview(workspace, context);
 
-  const agent = actingAgent(input.agent);
+  const agent = input.review?.reviewer ?? actingAgent(input.agent);
+  const approval = input.review !== undefined && !verdict.rejection && to === 'done';
   const action = input.force
     ? `Forced move ${from} → ${to}`
     : verdict.rejection
       ? `Returned for changes: ${oneLine(note ?? '')}`
-      : `Moved ${from} → ${to}`;
+      : approval
+        ? `Approved in review: ${from} → ${to}`
+        : `Moved ${from} → ${to}`;
   const result = await writeWorkPackage(workspace, {
     targetBranch: context.targetBranch,
     file: wp.file,
@@ -92,6 +103,9 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
       edits.push({ kind: 'set', key: 'shell_pid', value: String(process.ppid) });
       if (verdict.rejection) {
         edits.push({ kind: 'set', key: 'review_status', value: 'has_feedback' });
+        edits.push({ kind: 'set', key: 'reviewed_by', value: agent });
+      } else if (approval) {
+        edits.push({ kind: 'set', key: 'review_status', value: 'approved' });
         edits.push({ kind: 'set', key: 'reviewed_by', value: agent });
       }
       edits.push({
@@ -119,6 +133,19 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
   };
 }
 
+/** A review verdict on a WP that is not waiting for one; the hint says what the WP needs first. */
+export function notInReviewLane(id: string, lane: Lane, expected: Lane): KitError {
+  const hint =
+    lane === 'doing'
+      ? `its implementer hands it in with kit move ${id} --to for_review; review it after that`
+      : lane === 'planned'
+        ? `it has not been handed in yet (kit implement ${id} starts it)`
+        : lane === 'done'
+          ? 'it is done already; nothing to review'
+          : `kit status shows where ${id} stands`;
+  return new KitError(`${id} is in ${lane}: only a work package in ${expected} can be approved or rejected`, { hint });
+}
+
 function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 120 ? `${line.slice(0, 117)}...` : line;
@@ -126,8 +153,9 @@ function oneLine(text: string): string {
 
 /**
  * Ready for review means: the WP's work is committed (its worktree is clean), there is at least one commit
- * beyond its base, and it did not edit planning files, which belong to the target branch (merging a WP's
- * stale copy back is how other tools reverted newer planning).
+ * beyond its base, and it did not edit planning files (the specs dir, `.kit/`, kit's agent command files),
+ * which belong to the target branch (merging a WP's stale copy back is how other tools reverted newer
+ * planning).
  */
 async function guardReadyForReview(workspace: Workspace, context: WorkPackageContext): Promise<void> {
   const { feature, wp, targetBranch } = context;
@@ -160,12 +188,21 @@ async function guardReadyForReview(workspace: Workspace, context: WorkPackageCon
   // Against the fork point with the target (not the recorded base): a WP that merged the target to catch
   // up carries kit's own lane commits, which are not its edits.
   const forkPoint = await git.output(['merge-base', tip, `refs/heads/${targetBranch}`]);
-  const planning = await git.changedPaths(forkPoint, tip, workspace.config.specsDir);
+  const specs = await git.changedPaths(forkPoint, tip, workspace.config.specsDir);
+  // `.kit/` and the agents' command files kit installs are planning files too: they live on the target.
+  const kitFiles = (
+    await git.output(['diff', '--name-only', '--no-renames', '-z', forkPoint, tip, '--', ...kitOwnedPathspecs()])
+  )
+    .split('\0')
+    .filter(Boolean);
+  const planning = [...specs, ...kitFiles];
   if (planning.length > 0) {
+    const checkout = worktree?.path ?? join(workspace.config.worktreesDir, branch);
+    const restore = [...(specs.length > 0 ? [workspace.config.specsDir] : []), ...kitFiles].join(' ');
     throw new KitError(
       `${branch} changes planning files, which belong to ${targetBranch}: ${planning.slice(0, 10).join(', ')}`,
       {
-        hint: `undo those changes on the WP branch (e.g. git -C ${worktree?.path ?? join(workspace.config.worktreesDir, branch)} checkout ${forkPoint.slice(0, 12)} -- ${workspace.config.specsDir} and commit); planning edits go to the main checkout`,
+        hint: `undo those changes on the WP branch (e.g. git -C ${checkout} checkout ${forkPoint.slice(0, 12)} -- ${restore}, git rm what the branch added, and commit); planning edits go to the main checkout`,
       },
     );
   }
