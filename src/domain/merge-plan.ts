@@ -21,6 +21,8 @@ export interface MergeCandidate {
   landed: boolean;
   /** The recorded base commit is an ancestor of the tip; false means its history was rewritten. */
   baseIsAncestor: boolean | null;
+  /** With a rewritten history: the recorded base and the branch's commits since it forked from there. */
+  rewritten?: { base: string; commits: readonly { sha: string; subject: string }[] } | undefined;
   worktree: {
     path: string;
     dirtyFiles: readonly string[];
@@ -132,10 +134,17 @@ function candidateBlockers(wp: MergeCandidate): MergeBlocker[] {
     });
   }
   if (wp.baseIsAncestor === false) {
+    const detail = wp.rewritten;
+    const commits = detail?.commits ?? [];
+    const listed = commits.slice(0, 10).map((commit) => `\n      ${commit.sha.slice(0, 12)} ${commit.subject}`);
     blockers.push({
       wp: wp.id,
       kind: 'rewritten-history',
-      message: `${wp.id}'s recorded base is not in its branch any more: its history was rewritten`,
+      message:
+        `${wp.id}'s recorded base ${detail ? `${detail.base.slice(0, 12)} ` : ''}is not in ${wp.branch} any more: its history was rewritten` +
+        (commits.length > 0
+          ? `; the branch now has:${listed.join('')}${commits.length > 10 ? '\n      ...' : ''}`
+          : ''),
     });
   }
   return blockers;

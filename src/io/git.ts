@@ -433,10 +433,11 @@ export class GitPlumbing {
   }
 
   /** A commit that keeps another commit's author and message (for rebased WP commits). */
-  async replayCommit(tree: string, parent: string, original: string): Promise<string> {
+  async replayCommit(tree: string, parent: string, original: string, trailer?: string): Promise<string> {
     const info = await this.output(['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', original]);
     const [name = '', email = '', date = '', ...message] = info.split('\0');
-    return this.output(['commit-tree', tree, '-p', parent, '-F', '-'], message.join('\0'), {
+    const text = message.join('\0').trimEnd();
+    return this.output(['commit-tree', tree, '-p', parent, '-F', '-'], `${text}\n${trailer ? `\n${trailer}\n` : ''}`, {
       env: { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date },
     });
   }
@@ -464,14 +465,32 @@ export class GitPlumbing {
   }
 
   /** The commits of `base..tip` oldest first, without merges, for replaying them one by one. */
-  async commitsToReplay(base: string, tip: string): Promise<string[]> {
-    const out = await this.output(['rev-list', '--reverse', '--no-merges', `${base}..${tip}`, '--']);
+  async commitsToReplay(base: string, tip: string, alsoExclude: readonly string[] = []): Promise<string[]> {
+    const exclude = [`^${base}`, ...alsoExclude.map((commit) => `^${commit}`)];
+    const out = await this.output(['rev-list', '--reverse', '--no-merges', tip, ...exclude, '--']);
     return out.split('\n').filter(Boolean);
   }
 
+  /** How many merge commits `tip` has that the excluded commits do not. */
+  async countMerges(tip: string, exclude: readonly string[]): Promise<number> {
+    const out = await this.output([
+      'rev-list',
+      '--count',
+      '--merges',
+      tip,
+      ...exclude.map((commit) => `^${commit}`),
+      '--',
+    ]);
+    return Number(out) || 0;
+  }
+
   /** Commits reachable from `tip` and not from `base`, newest first, as `sha subject`. */
-  async commitsBetween(base: string, tip: string): Promise<{ sha: string; subject: string }[]> {
-    const out = await this.output(['log', '--format=%H %s', `${base}..${tip}`, '--']);
+  async commitsBetween(
+    base: string,
+    tip: string,
+    alsoExclude: readonly string[] = [],
+  ): Promise<{ sha: string; subject: string }[]> {
+    const out = await this.output(['log', '--format=%H %s', tip, `^${base}`, ...alsoExclude.map((c) => `^${c}`), '--']);
     return out
       .split('\n')
       .filter(Boolean)

@@ -137,10 +137,12 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
 
   if (input.continue && state && (state.phase === 'landing' || state.phase === 'landed')) {
     const current = await git.resolveCommit(context.targetRef);
-    if (current === state.result && state.result) return finishLanded(context, state, []);
-    if (current !== state.targetBefore) {
-      throw new KitError(`${targetBranch} is neither where the merge found it nor where it put it`, {
-        hint: `inspect ${targetBranch} (git log ${targetBranch}); kit merge --abort drops kit's merge state`,
+    const landed = state.result !== null && current !== null && (await git.isAncestor(state.result, current));
+    // Landed (the target may have moved on since, e.g. another agent's lane commit): finish the rest.
+    if (landed) return finishLanded(context, state, [], current);
+    if (state.phase === 'landed') {
+      throw new KitError(`the merge had landed on ${targetBranch}, but ${targetBranch} no longer contains it`, {
+        hint: `someone moved ${targetBranch} back; kit merge --abort drops kit's merge state, then kit merge starts again`,
       });
     }
     // The transaction never happened: plan and build again from the saved options.
@@ -193,6 +195,7 @@ async function planBuildLand(
       failpoint('merge:building-state-written');
     }
     const built = await buildInMemory(context, before, plan.order);
+    warnings.push(...built.warnings);
     if (!input.dryRun) failpoint('merge:built');
     const steps = built.steps;
     if (built.conflict) {
@@ -319,10 +322,11 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
   const { git, feature } = context;
   const byBranch = new Map(worktrees.filter((entry) => entry.branch).map((entry) => [entry.branch as string, entry]));
   // Two processes for every branch tip and for "already in the target", whatever the number of WPs.
-  const [tips, merged, archived] = await Promise.all([
+  const [tips, merged, archived, recorded] = await Promise.all([
     git.branchTips(),
     git.branchesMergedInto(target),
     git.refsUnder(`refs/kit/archive/${feature.name}/`),
+    landedRecords(context, target),
   ]);
   return Promise.all(
     feature.workPackages.map(async (wp): Promise<MergeCandidate> => {
@@ -333,10 +337,12 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
       // kit archives a WP only after landing it; squash and rebase leave no ancestry, so ask the content.
       const landed =
         tip !== null &&
-        (merged.has(branch) ||
-          (!tips.has(branch) && archive !== undefined) ||
-          (context.strategy !== 'merge' && wp.lane === 'done' && (await contentLanded(context, wp.id, tip, target))));
+        (merged.has(branch) || (!tips.has(branch) && archive !== undefined) || recorded.has(`${branch} ${tip}`));
       const baseIsAncestor = tip && wp.baseCommit && !landed ? await git.isAncestorIfKnown(wp.baseCommit, tip) : null;
+      const rewritten =
+        baseIsAncestor === false && tip && wp.baseCommit
+          ? { base: wp.baseCommit, commits: await git.commitsBetween(wp.baseCommit, tip, [target]) }
+          : undefined;
       const entry = byBranch.get(branch);
       let worktree: MergeCandidate['worktree'] = null;
       if (entry && !entry.prunable && !landed) {
@@ -356,34 +362,51 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
         tip,
         landed,
         baseIsAncestor,
+        rewritten,
         worktree,
       };
     }),
   );
 }
 
-/** True when applying the WP's change onto the target again would change nothing (it was squashed in). */
-async function contentLanded(context: MergeContext, id: string, tip: string, target: string): Promise<boolean> {
-  const forkPoint = await forkPointOf(context, id, tip, target);
-  if (forkPoint === tip) return true;
-  const again = await context.git.threeWayMerge(forkPoint, target, tip);
-  return again.clean && again.tree === (await context.git.treeOf(target));
+/**
+ * `branch tip` pairs that squash and rebase merges recorded in the target's history (they leave no
+ * ancestry behind): one `git log` over the target, so a re-run never lands the same work twice.
+ */
+async function landedRecords(context: MergeContext, target: string): Promise<Set<string>> {
+  const out = await context.git.output([
+    'log',
+    '--fixed-strings',
+    `--grep=${LANDED_MARK}`,
+    '--format=%B',
+    target,
+    '--',
+  ]);
+  const records = new Set<string>();
+  for (const match of out.matchAll(new RegExp(`^${LANDED_MARK} (\\S+) ([0-9a-f]{40,64})$`, 'gm'))) {
+    records.add(`${match[1]} ${match[2]}`);
+  }
+  return records;
 }
+
+/** The trailer kit writes into squash commits and a WP's last rebased commit: `Kit-Merged-Branch: <branch> <tip>`. */
+const LANDED_MARK = 'Kit-Merged-Branch:';
 
 /** Every step in memory on top of the previous one; stops at the first conflict. */
 async function buildInMemory(
   context: MergeContext,
   target: string,
   order: readonly MergeCandidate[],
-): Promise<{ result: string; steps: MergeStepReport[]; conflict: ConflictReport | null }> {
+): Promise<{ result: string; steps: MergeStepReport[]; conflict: ConflictReport | null; warnings: string[] }> {
   const { git, feature, strategy } = context;
   const steps: MergeStepReport[] = [];
+  const warnings: string[] = [];
   let accumulated = target;
   for (const wp of order) {
     const tip = wp.tip as string;
     const forkPoint = await forkPointOf(context, wp.id, tip, target);
     // What this WP brings that the target lacks (not the target commits it merged in to catch up).
-    const commits = await git.commitsBetween(target, tip);
+    const commits = await git.commitsBetween(forkPoint, tip, [target]);
     const step: MergeStepReport = { wp: wp.id, branch: wp.branch, tip, commits, clean: true, result: null };
     steps.push(step);
     let outcome: { commit: string } | { conflict: MergeTreeResult };
@@ -398,13 +421,27 @@ async function buildInMemory(
         ? { commit: await git.commitTree(merged.tree, [accumulated], squashMessage(feature.name, wp, commits)) }
         : { conflict: merged };
     } else {
-      outcome = await replayCommits(git, forkPoint, accumulated, tip);
+      const replayed = await replayCommits(
+        git,
+        wp,
+        forkPoint,
+        accumulated,
+        target,
+        squashMessage(feature.name, wp, commits),
+      );
+      if ('squashed' in replayed && replayed.squashed) {
+        warnings.push(
+          `${wp.id}'s branch merged ${context.targetBranch}, so it landed as one commit rather than replayed commit by commit`,
+        );
+      }
+      outcome = replayed;
     }
     if ('conflict' in outcome) {
       step.clean = false;
       return {
         result: accumulated,
         steps,
+        warnings,
         conflict: {
           wp: wp.id,
           tree: outcome.conflict.tree,
@@ -416,40 +453,64 @@ async function buildInMemory(
     step.result = outcome.commit;
     accumulated = outcome.commit;
   }
-  return { result: accumulated, steps, conflict: null };
-}
-
-/** Rebase: each commit of the WP replayed onto the result so far, with its own parent as merge base. */
-async function replayCommits(
-  git: GitPlumbing,
-  forkPoint: string,
-  onto: string,
-  tip: string,
-): Promise<{ commit: string } | { conflict: MergeTreeResult }> {
-  let accumulated = onto;
-  for (const commit of await git.commitsToReplay(forkPoint, tip)) {
-    const parent = await git.output(['rev-parse', '--verify', `${commit}^`]);
-    const merged = await git.threeWayMerge(parent, accumulated, commit);
-    if (!merged.clean) return { conflict: merged };
-    accumulated = await git.replayCommit(merged.tree, accumulated, commit);
-  }
-  return { commit: accumulated };
+  return { result: accumulated, steps, conflict: null, warnings };
 }
 
 /**
- * Where a WP branched: its recorded base when that is in its history (what it was built on), else the
- * merge base with the target. Squash and rebase apply exactly the changes made since then.
+ * Rebase: each commit of the WP (not the target's, not its dependencies') replayed onto the result so far,
+ * with its own parent as merge base; the last one records what landed. A WP branch that merged the target
+ * (to catch up or resolve a conflict) carries that resolution in a merge commit, which a commit-by-commit
+ * replay would drop and conflict on again: such a WP lands as one commit from its fork point instead.
+ */
+async function replayCommits(
+  git: GitPlumbing,
+  wp: MergeCandidate,
+  forkPoint: string,
+  onto: string,
+  target: string,
+  message: string,
+): Promise<{ commit: string; squashed: boolean } | { conflict: MergeTreeResult }> {
+  const tip = wp.tip as string;
+  const trailer = `${LANDED_MARK} ${wp.branch} ${tip}`;
+  if ((await git.countMerges(tip, [forkPoint, target])) > 0) {
+    const merged = await git.threeWayMerge(forkPoint, onto, tip);
+    if (!merged.clean) return { conflict: merged };
+    return { commit: await git.commitTree(merged.tree, [onto], message), squashed: true };
+  }
+  const commits = await git.commitsToReplay(forkPoint, tip, [target]);
+  let accumulated = onto;
+  for (const [index, commit] of commits.entries()) {
+    const parent = await git.output(['rev-parse', '--verify', `${commit}^`]);
+    const merged = await git.threeWayMerge(parent, accumulated, commit);
+    if (!merged.clean) return { conflict: merged };
+    const last = index === commits.length - 1;
+    accumulated = await git.replayCommit(merged.tree, accumulated, commit, last ? trailer : undefined);
+  }
+  return { commit: accumulated, squashed: false };
+}
+
+/**
+ * What a WP's change is measured from, for squash, rebase and the proofs. Two things can be true at once:
+ * the WP was based on its dependencies' branches (its recorded base), and it later merged the target to
+ * catch up or to resolve a conflict (then the merge base with the target moved forward). Its own change
+ * is what it has beyond both: when neither contains the other, the base is a virtual one, the in-memory
+ * merge of the two (as git's recursive strategy does), so neither a dependency's old code nor an already
+ * resolved conflict comes back.
  */
 async function forkPointOf(context: MergeContext, id: string, tip: string, target: string): Promise<string> {
+  const { git } = context;
   const wp = context.feature.workPackages.find((candidate) => candidate.id === id);
-  if (
-    wp?.baseCommit &&
-    (await context.git.resolveCommit(wp.baseCommit)) &&
-    (await context.git.isAncestor(wp.baseCommit, tip))
-  ) {
-    return wp.baseCommit;
+  const withTarget = await git.output(['merge-base', tip, target]).catch(() => null);
+  const recorded = wp?.baseCommit && (await git.isAncestorIfKnown(wp.baseCommit, tip)) ? wp.baseCommit : null;
+  if (!recorded) {
+    if (withTarget) return withTarget;
+    throw new KitError(`${id}'s branch shares no history with ${context.targetBranch}`);
   }
-  return context.git.output(['merge-base', tip, target]);
+  if (!withTarget || (await git.isAncestor(withTarget, recorded))) return recorded;
+  if (await git.isAncestor(recorded, withTarget)) return withTarget;
+  const virtual = await git.mergeTree(recorded, withTarget);
+  if (!virtual.clean) return recorded;
+  return git.commitTree(virtual.tree, [recorded, withTarget], `kit: virtual merge base for ${id}\n`);
 }
 
 function mergeMessage(feature: string, wp: MergeCandidate): string {
@@ -462,7 +523,7 @@ function squashMessage(
   commits: readonly { sha: string; subject: string }[],
 ): string {
   const list = commits.map((commit) => `- ${commit.subject} (${commit.sha.slice(0, 12)})`).join('\n');
-  return `${wp.id} of ${feature}: ${wp.title}\n\nkit merge --strategy squash of ${wp.branch} (${wp.tip?.slice(0, 12)}):\n${list}\n`;
+  return `${wp.id} of ${feature}: ${wp.title}\n\nkit merge of ${wp.branch} as one commit:\n${list}\n\n${LANDED_MARK} ${wp.branch} ${wp.tip}\n`;
 }
 
 function describeConflict(merged: MergeTreeResult): ConflictReport['files'] {
@@ -470,11 +531,19 @@ function describeConflict(merged: MergeTreeResult): ConflictReport['files'] {
 }
 
 /** After the transaction: move the checkout along, prove, clean up, drop the state. */
-async function finishLanded(context: MergeContext, state: MergeState, steps: MergeStepReport[]): Promise<MergeResult> {
+async function finishLanded(
+  context: MergeContext,
+  state: MergeState,
+  steps: MergeStepReport[],
+  targetNow: string | null = null,
+): Promise<MergeResult> {
   const { workspace, feature, targetBranch } = context;
   const result = state.result as string;
   const warnings: string[] = [];
-  const checkout = await syncTargetCheckout(context, state.targetBefore, result);
+  const checkout =
+    targetNow && targetNow !== result
+      ? await catchUpCheckout(context, state.targetBefore, targetNow)
+      : await syncTargetCheckout(context, state.targetBefore, result);
   failpoint('merge:checkout-synced');
   const proof = await proveNothingLost(context, state);
   failpoint('merge:proved');
@@ -539,6 +608,30 @@ async function syncTargetCheckout(
 }
 
 /**
+ * Resuming a landed merge after the target moved on (kit crashed, then another commit landed): the branch
+ * cannot be put back any more, so the checkout is brought from where it may still be to the target's tip,
+ * and if the user's changes are in the way kit says exactly how to finish by hand.
+ */
+async function catchUpCheckout(context: MergeContext, before: string, now: string): Promise<MergeResult['checkout']> {
+  const { workspace, git, targetBranch } = context;
+  const checkout = (await workspace.git.worktrees()).find((entry) => entry.branch === targetBranch && !entry.bare);
+  if (!checkout) return null;
+  const head = await git.output(['rev-parse', 'HEAD'], undefined, { cwd: checkout.path });
+  if (head !== now) return { path: checkout.path, updated: false };
+  const synced = await workspace.git.spawnGit(['diff-index', '--cached', '--quiet', now, '--'], undefined, {
+    cwd: checkout.path,
+  });
+  if (synced.exitCode === 0) return { path: checkout.path, updated: true };
+  const result = await workspace.git.spawnGit(['read-tree', '-m', '-u', before, now], undefined, {
+    cwd: checkout.path,
+  });
+  if (result.exitCode === 0) return { path: checkout.path, updated: true };
+  throw new KitError(`the merge is on ${targetBranch}, but ${checkout.path} could not be brought up to date`, {
+    hint: `in ${checkout.path}: git stash, git read-tree -m -u ${before.slice(0, 12)} ${now.slice(0, 12)}, git stash pop; then kit merge --continue`,
+  });
+}
+
+/**
  * The proof that nothing was lost: every WP's change is in the new target (merge strategy: its tip is an
  * ancestor; squash and rebase: applying the WP again onto the result changes nothing), and applying the
  * old target's own changes again changes nothing either (nothing it had was reverted).
@@ -549,19 +642,24 @@ async function proveNothingLost(context: MergeContext, state: MergeState): Promi
   const resultTree = await git.treeOf(result);
   const failures: string[] = [];
   if (!(await git.isAncestor(state.targetBefore, result))) failures.push(`the old target is not in the new one`);
+  const touched = new Set<string>();
   for (const planned of state.planned) {
+    const forkPoint = await forkPointOf(context, planned.wp, planned.tip, state.targetBefore);
+    for (const path of await git.changedPaths(forkPoint, planned.tip, '.')) touched.add(path);
     if (strategy === 'merge') {
       if (!(await git.isAncestor(planned.tip, result))) failures.push(`${planned.wp}'s tip is not in the result`);
       continue;
     }
-    const forkPoint = await forkPointOf(context, planned.wp, planned.tip, state.targetBefore);
     const again = await git.threeWayMerge(forkPoint, result, planned.tip);
     if (!again.clean || again.tree !== resultTree) failures.push(`${planned.wp}'s change is not fully in the result`);
-    const targetFork = await git.output(['merge-base', state.targetBefore, planned.tip]);
-    const targetAgain = await git.threeWayMerge(targetFork, result, state.targetBefore);
-    if (!targetAgain.clean || targetAgain.tree !== resultTree) {
-      failures.push(`the result reverts something ${context.targetBranch} had before ${planned.wp} was applied`);
-    }
+  }
+  // Everything that differs between the old target and the result must be some WP's change: a file no WP
+  // touched but the result changed is a change of the target's that was reverted (or worse).
+  const unexplained = (await git.changedPaths(state.targetBefore, result, '.')).filter((path) => !touched.has(path));
+  if (unexplained.length > 0) {
+    failures.push(
+      `files changed that no work package touched (a reverted change of ${context.targetBranch}?): ${unexplained.slice(0, 10).join(', ')}`,
+    );
   }
   if (failures.length > 0) {
     throw new KitError(
@@ -702,7 +800,9 @@ async function abortMerge(
 ): Promise<MergeResult> {
   if (!state) throw new KitError(`no merge of ${feature} is in progress`, { hint: 'there is nothing to abort' });
   const current = await git.resolveCommit(`refs/heads/${state.targetBranch}`);
-  if (state.phase === 'landed' || (state.phase === 'landing' && current === state.result)) {
+  // Refuse only while the target still holds the merge: once it was moved back, there is nothing to keep.
+  const holdsMerge = state.result !== null && current !== null && (await git.isAncestor(state.result, current));
+  if (holdsMerge) {
     throw new KitError(
       `the merge of ${feature} has already landed on ${state.targetBranch} (${state.result?.slice(0, 12)})`,
       {
