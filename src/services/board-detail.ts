@@ -1,0 +1,67 @@
+/**
+ * What the board's detail view shows of a WP beyond `kit status`: every frontmatter field and the Markdown
+ * body, read where lane state lives (the main checkout when it has the feature's target branch out, else
+ * the target branch itself, as `loadLaneState` reads lanes), so the detail never disagrees with the card.
+ */
+import { type FrontmatterData, parseFrontmatter } from '../io/frontmatter.js';
+import { readTextFile, resolveInside } from '../io/files.js';
+import { GitPlumbing } from '../io/git.js';
+import type { Workspace } from '../io/workspace.js';
+
+export interface WorkPackageDetail {
+  /** Repository-relative path of the WP file. */
+  file: string;
+  /** Where it was read: `working tree` or `branch <name>`. */
+  source: string;
+  frontmatter: FrontmatterData;
+  body: string;
+  /** Why the file could not be read or parsed; the other fields are then empty. */
+  problem: string | null;
+}
+
+export async function loadWorkPackageDetail(
+  workspace: Workspace,
+  input: { file: string; targetBranch: string },
+): Promise<WorkPackageDetail> {
+  const failed = (source: string, problem: string): WorkPackageDetail => ({
+    file: input.file,
+    source,
+    frontmatter: {},
+    body: '',
+    problem,
+  });
+  const checkedOut = await workspace.git.currentBranch();
+  if (input.targetBranch && input.targetBranch !== checkedOut) {
+    const git = new GitPlumbing(workspace.git);
+    const commit = await git.resolveCommit(`refs/heads/${input.targetBranch}`);
+    const bytes = commit ? await git.readBlob(commit, input.file) : null;
+    // Not committed on the target yet: the board read the working tree, and so does the detail.
+    if (bytes !== null) {
+      const source = `branch ${input.targetBranch}`;
+      if (bytes.includes(0)) return failed(source, 'the file is binary, not Markdown text');
+      return parse(input.file, source, bytes.toString('utf8'));
+    }
+  }
+  return readWorkingTree(workspace, input.file, failed);
+}
+
+function readWorkingTree(
+  workspace: Workspace,
+  file: string,
+  failed: (source: string, problem: string) => WorkPackageDetail,
+): WorkPackageDetail {
+  const source = 'working tree';
+  try {
+    const read = readTextFile(resolveInside(workspace.root, file, 'WP file'));
+    return read.ok ? parse(file, source, read.text) : failed(source, read.reason);
+  } catch (error) {
+    return failed(source, (error as Error).message);
+  }
+}
+
+function parse(file: string, source: string, text: string): WorkPackageDetail {
+  const parsed = parseFrontmatter(text);
+  if (!parsed.ok)
+    return { file, source, frontmatter: {}, body: text, problem: `line ${parsed.line}: ${parsed.reason}` };
+  return { file, source, frontmatter: parsed.data, body: text.slice(parsed.split.bodyStart), problem: null };
+}

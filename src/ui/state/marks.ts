@@ -1,0 +1,85 @@
+/**
+ * The compact git marks on a board card, and the ages they show. Pure: the clock comes in as `now`.
+ *
+ *   ↑3        3 commits ahead of the WP's base
+ *   ✎2        2 uncommitted files in its worktree (✎? when the worktree could not be read)
+ *   ⚠WP01+2   stale base: WP01 has 2 commits this branch does not
+ *   ⊘WP01     blocked: a planned WP whose dependency WP01 is not done
+ *   ready     a planned WP whose dependencies are all done
+ *   5m        age of the last commit on the WP branch (<1m, 12m, 3h, 2d)
+ */
+import type { StatusWorkPackage } from '../../services/status.js';
+
+export type MarkKind = 'ahead' | 'dirty' | 'stale' | 'blocked' | 'ready' | 'age' | 'missing' | 'locked';
+
+export interface Mark {
+  kind: MarkKind;
+  text: string;
+}
+
+/** The legend of the help overlay: each mark with what it means. */
+export const MARK_LEGEND: readonly { mark: string; kind: MarkKind; meaning: string }[] = [
+  { mark: '↑3', kind: 'ahead', meaning: 'commits on the WP branch beyond its base' },
+  { mark: '✎2', kind: 'dirty', meaning: 'uncommitted files in its worktree (✎? unreadable)' },
+  { mark: '⚠WP01+2', kind: 'stale', meaning: 'stale base: WP01 has 2 commits this branch lacks' },
+  { mark: '⊘WP01', kind: 'blocked', meaning: 'blocked: dependency WP01 is not done yet' },
+  { mark: 'ready', kind: 'ready', meaning: 'planned, every dependency done: can start' },
+  { mark: '5m', kind: 'age', meaning: 'age of the last commit on the WP branch' },
+  { mark: 'no wt', kind: 'missing', meaning: 'the branch exists but has no worktree' },
+  { mark: 'no branch', kind: 'missing', meaning: 'in doing or for review, but it has no WP branch' },
+  { mark: 'locked', kind: 'locked', meaning: 'the worktree is locked (git worktree lock)' },
+];
+
+/** "<1m", "5m", "3h", "2d": how long ago, at a one-minute granularity (so the board redraws at most once a minute). */
+export function compactAge(seconds: number): string {
+  if (seconds < 60) return '<1m';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+/** Seconds from an ISO time to now; 0 for a time in the future or one that does not parse. */
+export function ageSeconds(iso: string, now: number): number {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.floor((now - at) / 1000));
+}
+
+/**
+ * Milliseconds until the first of these ages shows another label, or null when none will within a day. The
+ * board re-renders then (and not before): the one timer it keeps, so ages stay true without polling.
+ */
+export function nextAgeChangeMs(isoTimes: readonly string[], now: number): number | null {
+  let next: number | null = null;
+  for (const iso of isoTimes) {
+    const at = Date.parse(iso);
+    if (Number.isNaN(at)) continue;
+    const elapsed = Math.max(0, now - at);
+    const unit = elapsed < 3_600_000 ? 60_000 : elapsed < 86_400_000 ? 3_600_000 : 86_400_000;
+    const wait = unit - (elapsed % unit);
+    if (next === null || wait < next) next = wait;
+  }
+  return next === null ? null : Math.max(1000, next + 50);
+}
+
+/** The marks of one card, in the order they are shown. */
+export function cardMarks(wp: StatusWorkPackage, now: number): Mark[] {
+  const marks: Mark[] = [];
+  if (wp.blockedBy.length > 0) marks.push({ kind: 'blocked', text: `⊘${wp.blockedBy.join(',')}` });
+  if (!wp.git) {
+    if (wp.lane === 'planned' && wp.blockedBy.length === 0) marks.push({ kind: 'ready', text: 'ready' });
+    if (wp.lane === 'doing' || wp.lane === 'for_review') marks.push({ kind: 'missing', text: 'no branch' });
+    return marks;
+  }
+  marks.push({ kind: 'ahead', text: `↑${wp.git.ahead}` });
+  if (wp.git.uncommitted === null) {
+    marks.push(wp.worktree ? { kind: 'dirty', text: '✎?' } : { kind: 'missing', text: 'no wt' });
+  } else if (wp.git.uncommitted > 0) {
+    marks.push({ kind: 'dirty', text: `✎${wp.git.uncommitted}` });
+  }
+  for (const [id, count] of Object.entries(wp.git.behind)) {
+    if (count > 0) marks.push({ kind: 'stale', text: `⚠${id}+${count}` });
+  }
+  if (wp.git.locked) marks.push({ kind: 'locked', text: 'locked' });
+  marks.push({ kind: 'age', text: compactAge(ageSeconds(wp.git.lastCommitAt, now)) });
+  return marks;
+}
