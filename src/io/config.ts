@@ -45,8 +45,10 @@ export function kitVersion(): string {
 function checkWrittenBy(value: unknown): void {
   if (value === undefined || value === null) return;
   const require = createRequire(import.meta.url);
-  const semver = require('semver') as typeof import('semver');
-  const written = typeof value === 'string' ? semver.valid(value) : null;
+  // Two functions of semver, not the whole package (~50 modules) on every command's start-up.
+  const valid = require('semver/functions/valid') as typeof import('semver').valid;
+  const major = require('semver/functions/major') as typeof import('semver').major;
+  const written = typeof value === 'string' ? valid(value) : null;
   if (!written) {
     throw new KitError(
       `${CONFIG_FILE}: kitVersion must be a version like ${kitVersion()}, not ${JSON.stringify(value)}`,
@@ -55,7 +57,7 @@ function checkWrittenBy(value: unknown): void {
       },
     );
   }
-  if (semver.major(written) > semver.major(kitVersion())) {
+  if (major(written) > major(kitVersion())) {
     throw new KitError(`${CONFIG_FILE} was written by kit ${written}, newer than this kit (${kitVersion()})`, {
       hint: 'upgrade kit, or run kit init --force to rewrite the config for this version',
       file: CONFIG_FILE,
@@ -91,7 +93,7 @@ function parseFlatConfig(text: string): Record<string, unknown> | null {
     if (match[1] in data) return null;
     if (/^"[^"\\]*"$/.test(value) || /^'[^']*'$/.test(value)) data[match[1]] = value.slice(1, -1);
     else if (value === '' || value === '~' || value === 'null') data[match[1]] = null;
-    else if (value === 'true' || value === 'false') data[match[1]] = value === 'true';
+    else if (/^(?:true|True|TRUE|false|False|FALSE)$/.test(value)) data[match[1]] = value.toLowerCase() === 'true';
     else if (/^-?\d+$/.test(value)) data[match[1]] = Number(value);
     else if (/^[^'"[\]{}&*!|>%@`,]+$/.test(value) && !value.startsWith('- ')) data[match[1]] = value;
     else return null;

@@ -75,21 +75,31 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   }
   const baseIds = [...new Set([...wp.dependencies, ...requested])];
   const tips: { id: string; branch: string; tip: string }[] = [];
-  for (const id of baseIds) {
-    const baseBranch = workPackageBranch(feature.name, id);
-    const tip = await git.resolveCommit(`refs/heads/${baseBranch}`);
-    if (!tip) {
-      throw new KitError(`${id} has not been started: run kit implement ${id} first`, {
-        hint: `${wp.id} builds on ${id}'s branch ${baseBranch}, which does not exist yet`,
-      });
-    }
-    tips.push({ id, branch: baseBranch, tip });
-  }
   const targetTip = await git.resolveCommit(`refs/heads/${targetBranch}`);
   if (!targetTip) {
     throw new KitError(`the target branch ${targetBranch} does not exist`, {
       hint: `create it, or set target_branch in ${feature.path}/meta.json`,
     });
+  }
+  const landedDependencies: string[] = [];
+  for (const id of baseIds) {
+    const baseBranch = workPackageBranch(feature.name, id);
+    const tip = await git.resolveCommit(`refs/heads/${baseBranch}`);
+    if (tip) {
+      tips.push({ id, branch: baseBranch, tip });
+      continue;
+    }
+    // Merged and cleaned up by kit merge (it keeps an archive ref): its work is in the target now.
+    if (await git.resolveCommit(`refs/kit/archive/${feature.name}/${id}`)) {
+      landedDependencies.push(id);
+      continue;
+    }
+    throw new KitError(`${id} has not been started: run kit implement ${id} first`, {
+      hint: `${wp.id} builds on ${id}'s branch ${baseBranch}, which does not exist yet`,
+    });
+  }
+  if (landedDependencies.length > 0 && tips.length > 0) {
+    tips.unshift({ id: landedDependencies.join('+'), branch: targetBranch, tip: targetTip });
   }
   if (!(await git.readBlob(targetTip, wp.file))) {
     throw new KitError(`${wp.file} is not committed on ${targetBranch}`, {

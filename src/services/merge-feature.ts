@@ -20,11 +20,12 @@ import { type MergeCandidate, type MergePlan, type MergeStrategy, planMerge } fr
 import type { Feature } from '../domain/feature.js';
 import { ExitCode, KitError } from '../errors.js';
 import { failpoint } from '../io/failpoint.js';
+import { withLock } from '../io/lock.js';
+import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { operationInProgress, sameFileIn } from '../io/checkout.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult, type WorktreeEntry } from '../io/git.js';
 import { type MergeState, readMergeState, removeMergeState, writeMergeState } from '../io/merge-state.js';
-import type { Workspace } from '../io/workspace.js';
 import { selectFeature } from './feature-selection.js';
 import { targetBranchOf, workPackageBranch } from './work-package-context.js';
 
@@ -228,15 +229,27 @@ async function planBuildLand(
     };
     writeMergeState(workspace, state);
     failpoint('merge:landing-state-written');
-    const landed = await git.updateRefsAtomically(
-      [{ ref: targetRef, next: result, expected: before }],
-      plan.order.map((wp) => ({ ref: `refs/heads/${wp.branch}`, sha: wp.tip as string })),
+    // Under the lanes lock: a lane commit landing between the transaction and the checkout sync would
+    // leave the checkout's index behind the target (kit's lane writers take the same lock).
+    const landed = await withLock(
+      kitStateDir(workspace),
+      'lanes',
+      async () => {
+        const moved = await git.updateRefsAtomically(
+          [{ ref: targetRef, next: result, expected: before }],
+          plan.order.map((wp) => ({ ref: `refs/heads/${wp.branch}`, sha: wp.tip as string })),
+        );
+        if (!moved) return false;
+        failpoint('merge:landed');
+        writeMergeState(workspace, { ...state, phase: 'landed' });
+        failpoint('merge:landed-state-written');
+        await syncTargetCheckout(context, before, result);
+        return true;
+      },
+      { timeoutMs: 60_000 },
     );
     if (landed) {
-      failpoint('merge:landed');
       const landedState: MergeState = { ...state, phase: 'landed' };
-      writeMergeState(workspace, landedState);
-      failpoint('merge:landed-state-written');
       const finished = await finishLanded(context, landedState, steps);
       return { ...finished, skipped: plan.skipped, warnings: [...warnings, ...finished.warnings] };
     }
@@ -337,7 +350,10 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
       // kit archives a WP only after landing it; squash and rebase leave no ancestry, so ask the content.
       const landed =
         tip !== null &&
-        (merged.has(branch) || (!tips.has(branch) && archive !== undefined) || recorded.has(`${branch} ${tip}`));
+        // A branch with no commits of its own is also "contained" in the target: only a done WP has landed.
+        ((merged.has(branch) && wp.lane === 'done') ||
+          (!tips.has(branch) && archive !== undefined) ||
+          recorded.has(`${branch} ${tip}`));
       const baseIsAncestor = tip && wp.baseCommit && !landed ? await git.isAncestorIfKnown(wp.baseCommit, tip) : null;
       const rewritten =
         baseIsAncestor === false && tip && wp.baseCommit
