@@ -584,66 +584,67 @@ async function finishLanded(
   };
 }
 
+type CheckoutMove =
+  | { outcome: 'none' }
+  | { outcome: 'moved'; checkout: NonNullable<MergeResult['checkout']> }
+  | { outcome: 'refused'; path: string; files: string[] };
+
 /**
  * A branch moved under a checkout leaves that checkout's index at the old commit (its `git status` would
  * show the merge staged in reverse). `read-tree -m -u OLD NEW` moves index and files along and refuses to
- * overwrite the user's own changes; then the target goes back to where it was, and kit says which files.
+ * overwrite the user's own changes. A checkout already there (a resumed run) is left as it is.
  */
+async function moveCheckoutAlong(context: MergeContext, before: string, after: string): Promise<CheckoutMove> {
+  const { workspace, git, targetBranch } = context;
+  const checkout = (await workspace.git.worktrees()).find((entry) => entry.branch === targetBranch && !entry.bare);
+  if (!checkout) return { outcome: 'none' };
+  const cwd = { cwd: checkout.path };
+  const head = await git.output(['rev-parse', 'HEAD'], undefined, cwd);
+  if (head !== after) return { outcome: 'moved', checkout: { path: checkout.path, updated: false } };
+  const synced = await workspace.git.spawnGit(['diff-index', '--cached', '--quiet', after, '--'], undefined, cwd);
+  if (synced.exitCode === 0) return { outcome: 'moved', checkout: { path: checkout.path, updated: true } };
+  const result = await workspace.git.spawnGit(['read-tree', '-m', '-u', before, after], undefined, cwd);
+  if (result.exitCode === 0) return { outcome: 'moved', checkout: { path: checkout.path, updated: true } };
+  const files = [...new Set([...result.stderr.matchAll(/'([^']+)'/g)].map((match) => match[1] ?? ''))].filter(Boolean);
+  return { outcome: 'refused', path: checkout.path, files };
+}
+
+/** Right after landing: if the checkout cannot follow, the target goes back and kit says which files. */
 async function syncTargetCheckout(
   context: MergeContext,
   before: string,
   after: string,
 ): Promise<MergeResult['checkout']> {
   const { workspace, git, targetBranch, targetRef, feature } = context;
-  const checkout = (await workspace.git.worktrees()).find((entry) => entry.branch === targetBranch && !entry.bare);
-  if (!checkout) return null;
-  const head = await git.output(['rev-parse', 'HEAD'], undefined, { cwd: checkout.path });
-  if (head !== after) return { path: checkout.path, updated: false };
-  // Resuming after a crash: the checkout may already have been moved along.
-  const synced = await workspace.git.spawnGit(['diff-index', '--cached', '--quiet', after, '--'], undefined, {
-    cwd: checkout.path,
-  });
-  if (synced.exitCode === 0) return { path: checkout.path, updated: true };
-  const result = await workspace.git.spawnGit(['read-tree', '-m', '-u', before, after], undefined, {
-    cwd: checkout.path,
-  });
-  if (result.exitCode === 0) return { path: checkout.path, updated: true };
-  const files = [...result.stderr.matchAll(/'([^']+)'/g)].map((match) => match[1]).filter(Boolean);
+  const moved = await moveCheckoutAlong(context, before, after);
+  if (moved.outcome === 'none') return null;
+  if (moved.outcome === 'moved') return moved.checkout;
   const restored = await git.compareAndSwapRef(targetRef, before, after);
   removeMergeState(workspace, feature.name);
+  const files = moved.files.length > 0 ? `: ${moved.files.join(', ')}` : '';
   throw new KitError(
     restored
-      ? `the merge would overwrite uncommitted changes in ${checkout.path}${files.length ? `: ${[...new Set(files)].join(', ')}` : ''}; ${targetBranch} is back at ${before.slice(0, 12)} and nothing was merged`
-      : `${checkout.path} could not be updated and ${targetBranch} moved again meanwhile; it is at the merged commit ${after.slice(0, 12)}`,
+      ? `the merge would overwrite uncommitted changes in ${moved.path}${files}; ${targetBranch} is back at ${before.slice(0, 12)} and nothing was merged`
+      : `${moved.path} could not be updated and ${targetBranch} moved again meanwhile; it is at the merged commit ${after.slice(0, 12)}`,
     {
       hint: restored
-        ? `commit or stash those changes in ${checkout.path}, then run kit merge again`
-        : `in ${checkout.path}: git stash, then git read-tree -m -u ${before.slice(0, 12)} ${after.slice(0, 12)}, then git stash pop`,
+        ? `commit or stash those changes in ${moved.path}, then run kit merge again`
+        : `in ${moved.path}: git stash, then git read-tree -m -u ${before.slice(0, 12)} ${after.slice(0, 12)}, then git stash pop`,
     },
   );
 }
 
 /**
  * Resuming a landed merge after the target moved on (kit crashed, then another commit landed): the branch
- * cannot be put back any more, so the checkout is brought from where it may still be to the target's tip,
- * and if the user's changes are in the way kit says exactly how to finish by hand.
+ * cannot be put back any more, so the checkout is brought to the target's tip, and if the user's changes
+ * are in the way kit says exactly how to finish by hand.
  */
 async function catchUpCheckout(context: MergeContext, before: string, now: string): Promise<MergeResult['checkout']> {
-  const { workspace, git, targetBranch } = context;
-  const checkout = (await workspace.git.worktrees()).find((entry) => entry.branch === targetBranch && !entry.bare);
-  if (!checkout) return null;
-  const head = await git.output(['rev-parse', 'HEAD'], undefined, { cwd: checkout.path });
-  if (head !== now) return { path: checkout.path, updated: false };
-  const synced = await workspace.git.spawnGit(['diff-index', '--cached', '--quiet', now, '--'], undefined, {
-    cwd: checkout.path,
-  });
-  if (synced.exitCode === 0) return { path: checkout.path, updated: true };
-  const result = await workspace.git.spawnGit(['read-tree', '-m', '-u', before, now], undefined, {
-    cwd: checkout.path,
-  });
-  if (result.exitCode === 0) return { path: checkout.path, updated: true };
-  throw new KitError(`the merge is on ${targetBranch}, but ${checkout.path} could not be brought up to date`, {
-    hint: `in ${checkout.path}: git stash, git read-tree -m -u ${before.slice(0, 12)} ${now.slice(0, 12)}, git stash pop; then kit merge --continue`,
+  const moved = await moveCheckoutAlong(context, before, now);
+  if (moved.outcome === 'none') return null;
+  if (moved.outcome === 'moved') return moved.checkout;
+  throw new KitError(`the merge is on ${context.targetBranch}, but ${moved.path} could not be brought up to date`, {
+    hint: `in ${moved.path}: git stash, git read-tree -m -u ${before.slice(0, 12)} ${now.slice(0, 12)}, git stash pop; then kit merge --continue`,
   });
 }
 
