@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // kit's benchmark: generates (or reuses) a Spec Kitty repository of a given size, runs each scenario of
 // bench/scenarios.mjs as a fresh `node bin/run.js ...` process N times, and reports median/p90 wall
-// time and peak RSS against the targets. See bench/README.md. Run with `npm run bench` (builds first).
+// time and peak RSS against the targets. Scenarios may need a fixture (live worktrees, a repository to
+// merge: bench/lib/fixtures.mjs) or run plain git as a baseline. See bench/README.md. Run with
+// `npm run bench` (builds first).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatContext, machineContext } from './lib/context.mjs';
+import { FIXTURES } from './lib/fixtures.mjs';
 import { ensureRepo, featureName, git, restoreRepo } from './lib/generate.mjs';
 import { childEnv, createRunner, median, percentile } from './lib/measure.mjs';
 import { formatProfile, summarizeProfile } from './lib/profile.mjs';
@@ -21,12 +24,15 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options]
 
   --features N           features in the generated repository (default 50)
   --wps-per-feature M    work packages per feature (default 40)
-  --runs N               measured runs per scenario, after one warm-up run (default 10)
+  --merge-files N        files of code in the merge scenarios' repository (default 5000)
+  --merge-wps N          done WPs to merge in it (default 20)
+  --runs N               measured runs per scenario, after one warm-up run (default 10; a scenario
+                         with a costly setup may cap it, e.g. the full merge at 3)
   --only NAME[,NAME]     run only these scenarios (repeatable): ${SCENARIOS.map((s) => s.name).join(', ')}
   --json                 print the results as JSON on stdout instead of the table
   --out FILE             also write the JSON results to FILE
   --compare FILE         add a column comparing each median with a previous --out/--json file
-  --fresh                regenerate the repository even if a complete one exists
+  --fresh                regenerate the repositories even if complete ones exist
   --snapshot             measure a copy of the build (immune to an \`npm run build\` started meanwhile)
   --active               put a few WPs in doing and for_review (kit check then exits 1)
   --dir DIR              where generated repositories live (default: $TMPDIR/kit-bench-<uid>)
@@ -49,6 +55,8 @@ function parseOptions(argv) {
       options: {
         features: { type: 'string', default: '50' },
         'wps-per-feature': { type: 'string', default: '40' },
+        'merge-files': { type: 'string', default: '5000' },
+        'merge-wps': { type: 'string', default: '20' },
         runs: { type: 'string', default: '10' },
         only: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
@@ -87,6 +95,8 @@ function parseOptions(argv) {
   return {
     features: positive('features', 999),
     wpsPerFeature: positive('wps-per-feature', 999),
+    mergeFiles: positive('merge-files', 1_000_000),
+    mergeWps: positive('merge-wps', 99),
     runs: positive('runs', 10_000),
     only,
     json: parsed.json,
@@ -104,6 +114,11 @@ function parseOptions(argv) {
 
 const round1 = (value) => (value === null ? null : Math.round(value * 10) / 10);
 
+function commandLine(scenario, args) {
+  if (scenario.label) return scenario.label;
+  return [scenario.exec ?? 'kit', ...args].join(' ');
+}
+
 function summarize(scenario, args, runs, warmup) {
   const times = runs.map((r) => r.ms);
   const rss = runs.map((r) => r.rssMb).filter((v) => v !== null);
@@ -113,10 +128,13 @@ function summarize(scenario, args, runs, warmup) {
   const complains = (r) => r.stderr.split('\n').some((line) => line.trim() && !/^\s*warning:/i.test(line));
   const bad = [warmup, ...runs].find((r) => !okCodes.includes(r.exitCode) || (r.exitCode !== 0 && complains(r)));
   const medianMs = median(times);
+  // A target relative to another scenario (implement vs a plain git worktree add) is settled at the end.
+  const absoluteTarget = scenario.targetMs !== undefined && !scenario.targetRelativeTo;
   return {
     name: scenario.name,
-    command: ['kit', ...args].join(' '),
+    command: commandLine(scenario, args),
     args,
+    fixture: scenario.fixture ?? null,
     runs: runs.length,
     medianMs: round1(medianMs),
     p90Ms: round1(percentile(times, 90)),
@@ -126,8 +144,9 @@ function summarize(scenario, args, runs, warmup) {
     peakRssMb: rss.length > 0 ? round1(Math.max(...rss)) : null,
     medianRssMb: round1(median(rss)),
     exitCodes: [...new Set([warmup, ...runs].map((r) => r.exitCode))].sort(),
-    targetMs: scenario.targetMs ?? null,
-    pass: scenario.targetMs === undefined ? null : !bad && medianMs <= scenario.targetMs,
+    targetMs: absoluteTarget ? scenario.targetMs : null,
+    targetNote: null,
+    pass: absoluteTarget ? !bad && medianMs <= scenario.targetMs : null,
     error: bad
       ? `exit ${bad.exitCode}${bad.signal ? ` (${bad.signal})` : ''}: ${(bad.stderr || bad.stdout).trim().split('\n').slice(0, 5).join(' | ')}`
       : null,
@@ -135,6 +154,47 @@ function summarize(scenario, args, runs, warmup) {
     samplesMs: times.map(round1),
   };
 }
+
+/** A scenario that could not run at all (its fixture lacks what it needs). */
+function failedResult(scenario, message) {
+  return {
+    name: scenario.name,
+    command: scenario.label ?? `${scenario.exec ?? 'kit'} ...`,
+    args: [],
+    fixture: scenario.fixture ?? null,
+    runs: 0,
+    medianMs: null,
+    p90Ms: null,
+    minMs: null,
+    maxMs: null,
+    cpuMs: null,
+    peakRssMb: null,
+    medianRssMb: null,
+    exitCodes: [],
+    targetMs: null,
+    targetNote: null,
+    pass: null,
+    error: message,
+    note: scenario.note ?? null,
+    samplesMs: [],
+    loadAverage1m: null,
+  };
+}
+
+/** Targets of the form "the median of another scenario + N ms", once every median is known. */
+function settleRelativeTargets(results) {
+  for (const result of results) {
+    const scenario = SCENARIOS.find((s) => s.name === result.name);
+    if (!scenario?.targetRelativeTo) continue;
+    const reference = results.find((r) => r.name === scenario.targetRelativeTo);
+    result.targetNote = `${scenario.targetRelativeTo} + ${scenario.targetMs} ms`;
+    if (!reference || reference.medianMs === null || result.medianMs === null) continue;
+    result.targetMs = round1(reference.medianMs + scenario.targetMs);
+    result.pass = !result.error && !reference.error && result.medianMs <= result.targetMs;
+  }
+}
+
+const fixed = (value, digits = 1) => (value === null || value === undefined ? '?' : value.toFixed(digits));
 
 function table(results, baseline) {
   const header = [
@@ -151,24 +211,33 @@ function table(results, baseline) {
   ];
   if (baseline) header.push('Δ median');
   const rows = results.map((r) => {
+    // A relative target shows what it is relative to: "≤ 412.3 ms (worktree-add + 300 ms)".
+    const target =
+      r.targetMs !== null
+        ? `≤ ${r.targetMs} ms${r.targetNote ? ` (${r.targetNote})` : ''}`
+        : r.targetNote
+          ? `≤ ${r.targetNote}`
+          : '';
     const row = [
       r.name,
       r.command,
-      r.medianMs.toFixed(1),
-      r.p90Ms.toFixed(1),
-      r.minMs.toFixed(1),
-      r.cpuMs === null ? '?' : r.cpuMs.toFixed(0),
-      r.peakRssMb === null ? '?' : r.peakRssMb.toFixed(1),
+      fixed(r.medianMs),
+      fixed(r.p90Ms),
+      fixed(r.minMs),
+      fixed(r.cpuMs, 0),
+      fixed(r.peakRssMb),
       r.exitCodes.join(','),
-      r.targetMs === null ? '' : `≤ ${r.targetMs} ms`,
+      target,
       r.error ? 'ERROR' : r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL',
     ];
     if (baseline) {
       const before = baseline.get(r.name);
       row.push(
-        before === undefined
-          ? 'new'
-          : `${r.medianMs - before >= 0 ? '+' : ''}${(r.medianMs - before).toFixed(1)} ms (${(((r.medianMs - before) / before) * 100).toFixed(0)}%)`,
+        r.medianMs === null
+          ? '?'
+          : before === undefined || before === null
+            ? 'new'
+            : `${r.medianMs - before >= 0 ? '+' : ''}${(r.medianMs - before).toFixed(1)} ms (${(((r.medianMs - before) / before) * 100).toFixed(0)}%)`,
       );
     }
     return row;
@@ -219,10 +288,11 @@ function sanityCheck(kit, runner, ctx, env, expected) {
   return messages.length > 0 ? messages.join('; ') : null;
 }
 
-function profileScenario(kit, runner, scenario, ctx, env) {
+async function profileScenario(kit, runner, scenario, ctx, env) {
+  if (scenario.exec) return `${scenario.name} runs ${scenario.exec}, not kit: nothing to profile`;
   const dir = mkdtempSync(join(os.tmpdir(), 'kit-bench-prof-'));
   try {
-    scenario.setup?.(ctx);
+    await scenario.setup?.(ctx);
     const args = resolveArgs(scenario, ctx);
     runner.run({ script: kit.bin, args, cwd: ctx.repo, env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
@@ -239,7 +309,84 @@ function resolveArgs(scenario, ctx) {
   return typeof scenario.args === 'function' ? scenario.args(ctx) : scenario.args;
 }
 
-function main() {
+/**
+ * Enters fixtures on demand (see bench/lib/fixtures.mjs). The planning repository holds one state at a
+ * time: the generated tree or one fixture built on it; entering another restores it first. Fixtures in
+ * repositories of their own stay entered. Each fixture is checked once when it is built.
+ */
+function fixtureManager(base, options, check) {
+  let planningState = null;
+  const entered = new Map();
+  return {
+    async enter(name) {
+      if (!name) {
+        if (planningState) {
+          base.restore();
+          entered.delete(planningState);
+          planningState = null;
+        }
+        return base;
+      }
+      const fixture = FIXTURES[name];
+      if (!fixture) throw new Error(`no fixture "${name}"; fixtures: ${Object.keys(FIXTURES).join(', ')}`);
+      if (entered.has(name)) return entered.get(name);
+      if (fixture.usesPlanningRepo && planningState) {
+        entered.delete(planningState);
+        planningState = null;
+      }
+      const started = performance.now();
+      const ctx = await fixture.enter(base, options);
+      const ms = Math.round(performance.now() - started);
+      ctx.summary = { ...ctx.summary, enterMs: ms };
+      options.log(`fixture ${name} ready in ${ms} ms`);
+      if (fixture.usesPlanningRepo) planningState = name;
+      entered.set(name, ctx);
+      check(name, fixture, ctx);
+      return ctx;
+    },
+    summaries: () => Object.fromEntries([...entered].map(([name, ctx]) => [name, ctx.summary ?? null])),
+  };
+}
+
+/**
+ * How the selected scenarios are measured: one at a time, except a scenario whose target is relative to
+ * another one in the same fixture (implement vs a plain worktree add): those two run alternately (A B A B
+ * ...), so a change in the machine's load hits both alike and the difference between them stays fair.
+ */
+function measurementGroups(selected) {
+  const groups = [];
+  const placed = new Set();
+  for (const scenario of selected) {
+    if (placed.has(scenario.name)) continue;
+    const partner = selected.find(
+      (other) =>
+        !placed.has(other.name) &&
+        other !== scenario &&
+        other.fixture === scenario.fixture &&
+        (other.targetRelativeTo === scenario.name || scenario.targetRelativeTo === other.name),
+    );
+    const group = partner ? [scenario, partner] : [scenario];
+    for (const member of group) placed.add(member.name);
+    groups.push(group);
+  }
+  return groups;
+}
+
+/** Scenarios picked by --only, plus those their relative targets refer to, in SCENARIOS order. */
+function selectScenarios(only, progress) {
+  if (only.length === 0) return SCENARIOS;
+  const wanted = new Set(only);
+  for (const name of only) {
+    const reference = SCENARIOS.find((s) => s.name === name)?.targetRelativeTo;
+    if (reference && !wanted.has(reference)) {
+      wanted.add(reference);
+      progress(`bench: also running ${reference} (${name}'s target is relative to it)\n`);
+    }
+  }
+  return SCENARIOS.filter((s) => wanted.has(s.name));
+}
+
+async function main() {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date().toISOString();
   const info = options.json ? (text) => process.stderr.write(`${text}\n`) : (text) => process.stdout.write(`${text}\n`);
@@ -265,6 +412,7 @@ function main() {
   const env = childEnv();
   const middle = Math.ceil(options.features / 2);
   const ctx = {
+    root: options.dir,
     repo: repo.dir,
     kitDir: join(repo.dir, '.git', 'kit'),
     cacheDir: join(repo.dir, '.git', 'kit', 'cache'),
@@ -289,25 +437,64 @@ function main() {
   const buildStamp = distStamp(kit.root);
   if (sanity) progress(`bench: warning: ${sanity}\n`);
 
-  const selected = options.only.length > 0 ? SCENARIOS.filter((s) => options.only.includes(s.name)) : SCENARIOS;
+  const fixtures = fixtureManager(
+    ctx,
+    {
+      fresh: options.fresh,
+      merge: { files: options.mergeFiles, wps: options.mergeWps },
+      log: (text) => progress(`bench: ${text}\n`),
+    },
+    (name, fixture, fixtureCtx) => {
+      if (!fixture.check) return;
+      const args = resolveArgs(fixture.check, fixtureCtx);
+      const result = runner.run({ script: kit.bin, args, cwd: fixtureCtx.repo, env });
+      const problem = fixture.check.inspect(result.stdout, fixtureCtx);
+      if (problem) {
+        warnings.push(problem);
+        progress(`bench: warning: ${problem}\n`);
+      }
+    },
+  );
+
+  const selected = selectScenarios(options.only, progress);
   const results = [];
-  for (const scenario of selected) {
-    const args = resolveArgs(scenario, ctx);
-    progress(`bench: ${scenario.name.padEnd(16)} `);
-    const once = () => {
-      scenario.setup?.(ctx);
-      return runner.run({ script: kit.bin, args, cwd: ctx.repo, env });
+  for (const group of measurementGroups(selected)) {
+    const scenarioCtx = await fixtures.enter(group[0].fixture);
+    const members = [];
+    for (const scenario of group) {
+      try {
+        members.push({ scenario, args: resolveArgs(scenario, scenarioCtx), warmup: null, measured: [] });
+      } catch (error) {
+        results.push(failedResult(scenario, error.message));
+        progress(`bench: ${scenario.name.padEnd(16)} ERROR ${error.message}\n`);
+      }
+    }
+    if (members.length === 0) continue;
+    const runs = Math.min(options.runs, ...members.map((m) => m.scenario.maxRuns ?? Infinity));
+    const names = members.map((m) => m.scenario.name);
+    progress(`bench: ${names.join(' + ').padEnd(16)} ${members.length > 1 ? '(alternating) ' : ''}`);
+    const once = async ({ scenario, args }) => {
+      await scenario.setup?.(scenarioCtx);
+      return scenario.exec
+        ? runner.run({ exec: scenario.exec, args, cwd: scenarioCtx.repo, env })
+        : runner.run({ script: kit.bin, args, cwd: scenarioCtx.repo, env });
     };
-    const warmup = once();
-    const runs = [];
-    for (let i = 0; i < options.runs; i++) {
-      runs.push(once());
+    for (const member of members) member.warmup = await once(member);
+    for (let i = 0; i < runs; i++) {
+      for (const member of members) member.measured.push(await once(member));
       progress('.');
     }
-    const result = summarize(scenario, args, runs, warmup);
-    results.push(result);
-    progress(` ${result.medianMs.toFixed(1)} ms${result.error ? ` ERROR ${result.error}` : ''}\n`);
+    const summaries = members.map((m) => summarize(m.scenario, m.args, m.measured, m.warmup));
+    // The 1-minute load average when the scenario finished: how busy the machine was while it ran.
+    const loadNow = Math.round(os.loadavg()[0] * 100) / 100;
+    for (const summary of summaries) summary.loadAverage1m = loadNow;
+    results.push(...summaries);
+    progress(
+      ` ${summaries.map((r) => `${r.medianMs.toFixed(1)} ms${r.error ? ` ERROR ${r.error}` : ''}`).join(' / ')}\n`,
+    );
   }
+  results.sort((a, b) => SCENARIOS.findIndex((s) => s.name === a.name) - SCENARIOS.findIndex((s) => s.name === b.name));
+  settleRelativeTargets(results);
 
   if (distStamp(kit.root) !== buildStamp) {
     warnings.push('dist/ was rebuilt while the bench ran: the figures may mix two builds; run again with --snapshot');
@@ -315,7 +502,12 @@ function main() {
   }
 
   context.loadAverageAfter = os.loadavg().map((load) => Math.round(load * 100) / 100);
-  const load = Math.max(context.loadAverage[0], context.loadAverageAfter[0]);
+  context.loadAverageMax = Math.max(
+    context.loadAverage[0],
+    context.loadAverageAfter[0],
+    ...results.map((r) => r.loadAverage1m ?? 0),
+  );
+  const load = context.loadAverageMax;
   if (load > context.cpus * 0.7) {
     warnings.push(
       `load average up to ${load} on ${context.cpus} CPUs: other processes competed for the CPU, ` +
@@ -327,9 +519,10 @@ function main() {
     schema: JSON_SCHEMA,
     startedAt,
     context,
-    params: { ...params, runs: options.runs },
+    params: { ...params, runs: options.runs, mergeFiles: options.mergeFiles, mergeWps: options.mergeWps },
     kit: { root: kit.root, snapshot: options.snapshot },
     repo: { dir: repo.dir, files: repo.files, bytes: repo.bytes, reused: repo.reused, generateMs: repo.generateMs },
+    fixtures: fixtures.summaries(),
     warnings,
     results,
   };
@@ -346,6 +539,8 @@ function main() {
         'median, p90 and min: wall time from spawn to exit (node start-up included); a target applies to the median.',
         'CPU ms: median user + system CPU time of the process; it varies less than wall time on a busy machine.',
         'peak RSS: the highest max RSS over the runs.',
+        `load average: ${context.loadAverage.join(' ')} before, ${context.loadAverageAfter.join(' ')} after; ` +
+          `1-minute average after each scenario: ${results.map((r) => r.loadAverage1m ?? '?').join(' ')} (max ${context.loadAverageMax}).`,
         ...(notes.length > 0 ? ['notes:', ...notes] : []),
         ...(errors.length > 0 ? ['errors:', ...errors] : []),
         ...(warnings.length > 0 ? ['warnings:', ...warnings.map((w) => `  ${w}`)] : []),
@@ -355,7 +550,7 @@ function main() {
 
   if (options.profile) {
     const scenario = SCENARIOS.find((s) => s.name === options.profile);
-    info(`\n${profileScenario(kit, runner, scenario, ctx, env)}`);
+    info(`\n${await profileScenario(kit, runner, scenario, await fixtures.enter(scenario.fixture), env)}`);
   }
   runner.close();
 
@@ -363,4 +558,4 @@ function main() {
   else if (options.failOnTarget && results.some((r) => r.pass === false)) process.exitCode = 1;
 }
 
-main();
+await main();

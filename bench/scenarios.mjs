@@ -1,22 +1,62 @@
 // What the bench measures. One scenario = one kit command line, run N times as a fresh process with
-// cwd = the generated repository. To add one, append an object to SCENARIOS:
+// cwd = the generated repository (or the fixture's). To add one, append an object to SCENARIOS:
 //
 //   name         unique; what --only selects and what the table and the JSON call it
 //   args         kit's arguments: an array, or (ctx) => array when they depend on the repository
-//   setup        optional (ctx) => void, run before every run (warm-up included) and not timed:
-//                delete a cache, reset a lane, remove a worktree...
+//   fixture      optional: the repository state it needs, built once before its warm-up run
+//                (bench/lib/fixtures.mjs): 'worktrees' (20 live WP worktrees, 10 more branches in the
+//                planning repository) or 'merge' (a 5,000-file repository with 20 done WPs to merge)
+//   setup        optional (ctx) => void (or a promise), run before every run (warm-up included) and not
+//                timed: delete a cache, reset a lane, remove a worktree...
+//   exec         optional: run this program with `args` instead of kit (a plain-git baseline)
+//   label        optional: what the table's command column shows instead of the command line
 //   okExitCodes  exit codes that are not a failure (default [0])
 //   targetMs     optional budget for the median wall time; the table shows PASS/FAIL against it
+//   targetRelativeTo  optional: the budget is that scenario's median + targetMs (it runs too under --only)
+//   maxRuns      optional: at most this many measured runs (for a setup that takes seconds)
 //   note         optional; shown under the table
 //
-// ctx: { repo, kitDir (.git/kit), cacheDir (.git/kit/cache), params, middleFeature, git(args), restore() }
+// ctx: { repo, kitDir (.git/kit), cacheDir (.git/kit/cache), params, middleFeature, git(args), restore() },
+// plus with fixture 'worktrees': fixture ({ head, move, implement }), resetFixture(); with 'merge': merge
+// ({ dir, feature, featureNumber, pre, result, branches }), resetMerge({ detach }).
 // restore() puts the repository back to its generated commit (for scenarios that move lanes or commit).
 import { rmSync } from 'node:fs';
+import { PLAIN_WORKTREE_BRANCH } from './lib/fixture-worktrees.mjs';
+import { mergeWorktreePath } from './lib/merge-repo.mjs';
 
 const deleteCache = (ctx) => rmSync(ctx.cacheDir, { recursive: true, force: true });
 
 // kit check exits 1 when a WP is in doing or for_review: a result, not a failure of the run.
 const CHECK_EXIT_CODES = [0, 1];
+
+// Before each run of a 'worktrees' scenario: undo what move, implement and the plain worktree add did.
+const resetFixture = (ctx) => ctx.resetFixture();
+
+/** A value the fixture should have found; without it the scenario is reported as an error. */
+function need(value, what) {
+  if (!value) throw new Error(`the fixture has no ${what} (see the fixture warning above)`);
+  return value;
+}
+
+// The WP kit move / kit implement acts on, and its feature by number (050), as a user would type it.
+const wpOf = (ctx, command) => need(ctx.fixture[command], `WP for kit ${command}`).wp;
+const featureOf = (ctx, command) => need(ctx.fixture[command], `WP for kit ${command}`).feature.slice(0, 3);
+
+/**
+ * What kit merge asks git to do after landing, as one shell script of plain git commands: move the main
+ * checkout from the old commit to the merged one, then remove each WP worktree and delete its branch.
+ */
+function plainGitMergeCost(ctx) {
+  const { merge } = ctx;
+  const steps = [`git read-tree -m -u ${merge.pre} ${merge.result}`];
+  for (const [branch, tip] of Object.entries(merge.branches)) {
+    steps.push(
+      `git worktree remove '${mergeWorktreePath(merge, branch)}'`,
+      `git update-ref -d refs/heads/${branch} ${tip}`,
+    );
+  }
+  return `set -e\n${steps.join('\n')}\n`;
+}
 
 export const SCENARIOS = [
   { name: 'help', args: ['--help'], targetMs: 250 },
@@ -33,5 +73,96 @@ export const SCENARIOS = [
     name: 'check-feature',
     args: (ctx) => ['check', '--feature', ctx.middleFeature],
     okExitCodes: CHECK_EXIT_CODES,
+  },
+
+  // Worktrees and lanes: the planning repository while 20 agents work in it (fixture 'worktrees').
+  {
+    name: 'status-json',
+    fixture: 'worktrees',
+    args: ['status', '--json'],
+    setup: resetFixture,
+    targetMs: 500,
+    note: '2,000 WPs, 20 live worktrees (some with commits, some with uncommitted files), 10 more branches',
+  },
+  { name: 'status-plain', fixture: 'worktrees', args: ['status', '--plain'], setup: resetFixture },
+  { name: 'next', fixture: 'worktrees', args: ['next'], setup: resetFixture },
+  {
+    name: 'move',
+    fixture: 'worktrees',
+    args: (ctx) => ['move', wpOf(ctx, 'move'), '--feature', featureOf(ctx, 'move'), '--to', 'doing'],
+    setup: resetFixture,
+    targetMs: 300,
+    note: 'planned → doing: one commit on main, which is reset to the fixture commit before each run',
+  },
+  {
+    name: 'implement',
+    fixture: 'worktrees',
+    args: (ctx) => ['implement', wpOf(ctx, 'implement'), '--feature', featureOf(ctx, 'implement')],
+    setup: resetFixture,
+    targetMs: 300,
+    targetRelativeTo: 'worktree-add',
+    note: 'branch from its dependency, worktree, lane → doing; all three undone before each run',
+  },
+  {
+    name: 'worktree-add',
+    fixture: 'worktrees',
+    exec: 'git',
+    args: (ctx) => [
+      'worktree',
+      'add',
+      '--quiet',
+      '-b',
+      PLAIN_WORKTREE_BRANCH,
+      `.worktrees/${PLAIN_WORKTREE_BRANCH}`,
+      need(ctx.fixture.implement, 'WP to implement').base,
+    ],
+    setup: resetFixture,
+    note: 'baseline for implement: plain git, a checkout of the commit implement starts from',
+  },
+
+  // kit merge of 20 done WPs in a 5,000-file repository (fixture 'merge'). The first three keep the
+  // worktrees, so their setup is cheap; comparing them splits the full merge into its parts.
+  {
+    name: 'merge-dry-run',
+    fixture: 'merge',
+    args: (ctx) => ['merge', '--feature', ctx.merge.featureNumber, '--dry-run'],
+    setup: (ctx) => ctx.resetMerge(),
+    targetMs: 500,
+    note: 'preflight + build in memory + cleanup preview; writes nothing',
+  },
+  {
+    name: 'merge-land',
+    fixture: 'merge',
+    args: (ctx) => ['merge', '--feature', ctx.merge.featureNumber, '--keep-worktrees'],
+    setup: (ctx) => ctx.resetMerge({ detach: true }),
+    targetMs: 1000,
+    note: 'preflight + build + landing + proof: main checked out nowhere (no checkout to sync), worktrees kept',
+  },
+  {
+    name: 'merge-keep',
+    fixture: 'merge',
+    args: (ctx) => ['merge', '--feature', ctx.merge.featureNumber, '--keep-worktrees'],
+    setup: (ctx) => ctx.resetMerge(),
+    note: 'merge-land + syncing the main checkout (main checked out there)',
+  },
+  {
+    name: 'merge',
+    fixture: 'merge',
+    args: (ctx) => ['merge', '--feature', ctx.merge.featureNumber],
+    setup: (ctx) => ctx.resetMerge(),
+    targetMs: 1000,
+    targetRelativeTo: 'merge-git',
+    maxRuns: 3,
+    note: 'the whole merge, cleanup included (20 worktrees of 5,000 files removed, branches deleted)',
+  },
+  {
+    name: 'merge-git',
+    fixture: 'merge',
+    exec: 'sh',
+    label: 'git read-tree -m -u + 20 × git worktree remove, update-ref -d',
+    args: (ctx) => ['-c', plainGitMergeCost(ctx)],
+    setup: (ctx) => ctx.resetMerge(),
+    maxRuns: 3,
+    note: "baseline for merge: git's own cost of syncing the main checkout and removing the worktrees and branches",
   },
 ];

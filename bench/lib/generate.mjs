@@ -23,7 +23,7 @@ function mulberry32(seed) {
   };
 }
 
-function rng(...parts) {
+export function rng(...parts) {
   let seed = 2166136261;
   for (const part of parts) seed = Math.imul(seed ^ part, 16777619);
   const next = mulberry32(seed);
@@ -136,7 +136,7 @@ function isoDate(r, day) {
 }
 
 /** Which lane each WP of a feature is in: mostly done; later features have their last WPs planned. */
-function laneFor(featureIndex, features, wpIndex, wps, active) {
+export function laneFor(featureIndex, features, wpIndex, wps, active) {
   const laterShare = Math.max(1, Math.round(features * 0.2));
   const firstPartial = features - laterShare + 1;
   if (featureIndex < firstPartial) return 'done';
@@ -147,7 +147,7 @@ function laneFor(featureIndex, features, wpIndex, wps, active) {
   return 'planned';
 }
 
-function plannedWp(featureIndex, features, wpIndex, wps, active) {
+export function plannedWp(featureIndex, features, wpIndex, wps, active) {
   const r = rng(11, featureIndex, wpIndex);
   const feature = featureName(featureIndex);
   const lane = laneFor(featureIndex, features, wpIndex, wps, active);
@@ -326,11 +326,11 @@ function body(wp) {
   return out.join('\n');
 }
 
-function wpFile(wp) {
+export function wpFile(wp) {
   return frontmatter(wp) + body(wp);
 }
 
-function wpFileName(wp) {
+export function wpFileName(wp) {
   const slug = wp.title
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
@@ -338,7 +338,7 @@ function wpFileName(wp) {
   return `${wp.id}-${slug}.md`;
 }
 
-function metaJson(featureIndex) {
+export function metaJson(featureIndex) {
   const name = featureName(featureIndex);
   const r = rng(13, featureIndex);
   const meta = {
@@ -355,7 +355,7 @@ function metaJson(featureIndex) {
   return `${JSON.stringify(meta, null, 2)}\n`;
 }
 
-function tasksMd(featureIndex, wps) {
+export function tasksMd(featureIndex, wps) {
   const name = featureName(featureIndex);
   const out = [
     `# Work Packages: ${title(name.slice(4))}`,
@@ -391,7 +391,7 @@ function subtaskSummary(wp, subtask) {
   return `${VERBS[Number(subtask.slice(1)) % VERBS.length]} the ${NOUNS[wp.wpIndex % NOUNS.length].toLowerCase()}`;
 }
 
-function specMd(featureIndex) {
+export function specMd(featureIndex) {
   const name = featureName(featureIndex);
   const r = rng(17, featureIndex);
   return [
@@ -412,7 +412,7 @@ function specMd(featureIndex) {
   ].join('\n');
 }
 
-function planMd(featureIndex) {
+export function planMd(featureIndex) {
   const name = featureName(featureIndex);
   const r = rng(19, featureIndex);
   return [
@@ -435,7 +435,7 @@ function planMd(featureIndex) {
 }
 
 // Written as `kit init` would: the repository has adopted kit.
-const KIT_CONFIG = [
+export const KIT_CONFIG = [
   '# kit settings. Every key is optional; see "Configuration" in the kit user guide.',
   'version: 1',
   '# Where features (NNN-slug/ with spec.md, plan.md, tasks.md, tasks/WPnn-*.md) live.',
@@ -469,12 +469,16 @@ export function gitEnv() {
   };
 }
 
-/** Runs git in a directory; throws with git's message on failure, returns trimmed stdout. */
-export function git(cwd, args) {
+/**
+ * Runs git in a directory; throws with git's message on failure, returns trimmed stdout. `input` goes to its
+ * stdin; `env` adds variables (e.g. GIT_INDEX_FILE for a temporary index).
+ */
+export function git(cwd, args, { input, env } = {}) {
   const result = spawnSync('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgsign=false', ...args], {
     cwd,
-    env: gitEnv(),
+    env: { ...gitEnv(), ...env },
     encoding: 'utf8',
+    input,
     maxBuffer: 64 * 1024 * 1024,
   });
   if (result.error) throw result.error;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 const TIME_BIN = '/usr/bin/time';
 // Max RSS in KiB, user and system CPU seconds (10 ms resolution) of the child and the children it waited for.
 const TIME_FORMAT = '%M %U %S';
-const RUN_TIMEOUT_MS = 120_000;
+// A full kit merge on a loaded machine with a slow disk can take a minute; beyond this, a run is stuck.
+const RUN_TIMEOUT_MS = 600_000;
 
 // Variables that make tools behave as on a CI server (and colour/debug switches): never passed to kit.
 const CI_VARIABLE =
@@ -79,17 +80,22 @@ export function createRunner({ prefer } = {}) {
   }
 
   /**
-   * Runs `node <nodeArgs> <script> <args>` in cwd. Returns { ms, rssMb, cpuMs, exitCode, signal, stdout, stderr }.
-   * `nodeArgs` (e.g. --cpu-prof) go to node itself.
+   * Runs `node <nodeArgs> <script> <args>` in cwd, or, with `exec`, that program (`git`, `sh`: a plain-git
+   * baseline) with `args`. Returns { ms, rssMb, cpuMs, exitCode, signal, stdout, stderr }. `nodeArgs` (e.g.
+   * --cpu-prof) go to node itself. An `exec` run has max RSS and CPU time only with GNU time.
    */
-  function run({ script, args, cwd, env, nodeArgs = [] }) {
+  function run({ script, exec, args, cwd, env, nodeArgs = [] }) {
     rmSync(rssFile, { force: true });
     let command;
     let commandArgs;
     let runEnv = env;
     if (method === 'time') {
       command = TIME_BIN;
-      commandArgs = ['-f', TIME_FORMAT, '-o', rssFile, process.execPath, ...nodeArgs, script, ...args];
+      const target = exec ? [exec] : [process.execPath, ...nodeArgs, script];
+      commandArgs = ['-f', TIME_FORMAT, '-o', rssFile, ...target, ...args];
+    } else if (exec) {
+      command = exec;
+      commandArgs = args;
     } else {
       command = process.execPath;
       commandArgs = ['-r', preloadFile, ...nodeArgs, script, ...args];
@@ -104,6 +110,13 @@ export function createRunner({ prefer } = {}) {
       timeout: RUN_TIMEOUT_MS,
     });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (result.error?.code === 'ETIMEDOUT') {
+      // Only the direct child was killed: with GNU time, the measured process may still be running.
+      throw new Error(
+        `${[command, ...commandArgs].join(' ')} ran for more than ${RUN_TIMEOUT_MS / 1000} s and was stopped; ` +
+          `check that no process of it is left running before the next bench run`,
+      );
+    }
     if (result.error) throw result.error;
     let usage = null;
     try {

@@ -1,0 +1,109 @@
+// Fixtures: repository states a scenario needs beyond the generated planning tree. A scenario names one
+// (`fixture: 'worktrees'`); the bench enters it once before the scenario's warm-up run (building it, or
+// reusing it when the previous scenario used the same one) and hands the scenarios a ctx extended with
+// what the fixture describes. Scenarios without a fixture get the generated tree as generated (the bench
+// restores it when a fixture changed it). Each fixture also has a `check`: one kit run after it is
+// built whose output must show the state the scenarios expect, or the bench warns (the figures would not
+// measure what they claim to).
+//
+//   worktrees  the planning repository with 20 live WP worktrees and 10 more branches (fixture-worktrees.mjs)
+//   merge      a separate 5,000-file repository with one feature of 20 done WPs (merge-repo.mjs)
+import { join } from 'node:path';
+import { buildWorktreesFixture, resetWorktreesFixture } from './fixture-worktrees.mjs';
+import { git } from './generate.mjs';
+import { ensureMergeRepo, resetMergeRepo } from './merge-repo.mjs';
+
+function parseResult(stdout) {
+  try {
+    return JSON.parse(stdout)?.result ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export const FIXTURES = {
+  worktrees: {
+    usesPlanningRepo: true,
+    async enter(base) {
+      base.restore();
+      const fixture = await buildWorktreesFixture(base);
+      return {
+        ...base,
+        fixture,
+        /** Undoes what move, implement and the plain worktree add did (see resetWorktreesFixture). */
+        resetFixture: () => resetWorktreesFixture(base.repo, fixture),
+        summary: {
+          liveWorktrees: fixture.liveWorktrees,
+          extraBranches: fixture.extraBranches,
+          move: fixture.move,
+          implement: fixture.implement && { feature: fixture.implement.feature, wp: fixture.implement.wp },
+        },
+      };
+    },
+    check: {
+      args: ['status', '--json'],
+      inspect(stdout, ctx) {
+        const result = parseResult(stdout);
+        if (!Array.isArray(result?.features)) return `kit status --json printed no features: ${stdout.slice(0, 200)}`;
+        const wps = result.features.flatMap((feature) => feature.workPackages ?? []);
+        const live = wps.filter((wp) => wp.worktree);
+        const problems = [];
+        if (live.length !== ctx.fixture.liveWorktrees) {
+          problems.push(`kit status sees ${live.length} WP worktrees, the fixture made ${ctx.fixture.liveWorktrees}`);
+        }
+        if (!live.some((wp) => wp.git?.uncommitted > 0)) problems.push('no worktree shows uncommitted files');
+        if (!live.some((wp) => wp.git?.ahead > 0)) problems.push('no WP branch shows commits ahead of its base');
+        if (!live.some((wp) => wp.git?.staleBase)) problems.push('no WP shows a stale base');
+        if (!ctx.fixture.move) problems.push('no planned WP for kit move');
+        if (!ctx.fixture.implement)
+          problems.push('no planned WP whose dependencies all have branches, for kit implement');
+        return problems.length > 0 ? `worktrees fixture: ${problems.join('; ')}` : null;
+      },
+    },
+  },
+
+  merge: {
+    usesPlanningRepo: false,
+    async enter(base, options) {
+      const repo = ensureMergeRepo(base.root, options.merge, { fresh: options.fresh, log: options.log });
+      const started = performance.now();
+      await resetMergeRepo(repo);
+      options.log(
+        `merge repository ${repo.reused ? 'reused' : 'generated'}; pre-merge state in ${Math.round(performance.now() - started)} ms`,
+      );
+      return {
+        repo: repo.dir,
+        kitDir: join(repo.dir, '.git', 'kit'),
+        cacheDir: join(repo.dir, '.git', 'kit', 'cache'),
+        params: base.params,
+        git: (args) => git(repo.dir, args),
+        merge: repo,
+        /** Back to the pre-merge state; `{ detach: true }` leaves the main checkout on a detached HEAD. */
+        resetMerge: (resetOptions) => resetMergeRepo(repo, resetOptions),
+        summary: {
+          dir: repo.dir,
+          files: repo.params.files,
+          wps: repo.params.wps,
+          reused: repo.reused,
+          generateMs: repo.generateMs,
+        },
+      };
+    },
+    check: {
+      args: (ctx) => ['merge', '--feature', ctx.merge.featureNumber, '--dry-run', '--json'],
+      inspect(stdout, ctx) {
+        const result = parseResult(stdout);
+        const wps = ctx.merge.params.wps;
+        const problems = [];
+        if (result?.outcome !== 'would-merge') problems.push(`outcome ${result?.outcome ?? stdout.slice(0, 200)}`);
+        else {
+          if (result.steps?.length !== wps) problems.push(`${result.steps?.length} steps, expected ${wps}`);
+          const removed = (result.cleanupPreview ?? []).filter((entry) => entry.action === 'remove' && entry.worktree);
+          if (removed.length !== wps)
+            problems.push(`cleanup would remove ${removed.length} worktrees, expected ${wps}`);
+        }
+        return problems.length > 0 ? `merge fixture (kit merge --dry-run): ${problems.join('; ')}` : null;
+      },
+    },
+  },
+};
