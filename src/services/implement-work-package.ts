@@ -4,7 +4,7 @@ import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { fileForLane } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
 import { resolveInside, toRepoPath } from '../io/files.js';
-import { editFrontmatter, parseFrontmatter } from '../io/frontmatter.js';
+import { editFrontmatter, type FrontmatterEdit, parseFrontmatter } from '../io/frontmatter.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
@@ -140,40 +140,17 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
       workspace.config.worktreesDir,
     );
     const relativeWorktree = toRepoPath(workspace.root, worktree);
-    await writeWorkPackage(workspace, {
-      targetBranch,
-      file: wp.file,
-      renameTo: fileForLane(wp, 'doing'),
-      message: () =>
-        laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Started in ${relativeWorktree} on ${branch}.`),
-      transform: async (current) => {
-        const fresh = parseFrontmatter(current);
-        if (!fresh.ok) throw new KitError(`${wp.file}:${fresh.line}: ${fresh.reason}`);
-        if (fresh.data.lane !== 'planned') {
-          throw new KitError(`${wp.id} moved to ${String(fresh.data.lane)} while kit was starting it`);
-        }
-        return editFrontmatter(current, [
-          { kind: 'set', key: 'lane', value: 'doing' },
-          { kind: 'set', key: 'base_branch', value: base.branches.join(', ') },
-          { kind: 'set', key: 'base_commit', value: base.commit },
-          { kind: 'set', key: 'created_at', value: input.now.toISOString() },
-          { kind: 'set', key: 'agent', value: agent },
-          { kind: 'set', key: 'shell_pid', value: String(process.ppid) },
-          {
-            kind: 'append',
-            key: 'history',
-            item: {
-              ...historyEntry({
-                timestamp: input.now,
-                lane: 'doing',
-                agent,
-                shellPid: String(process.ppid),
-                action: `Started in ${relativeWorktree} from ${base.branches.join(' + ')} (${base.commit.slice(0, 12)})`,
-              }),
-            },
-          },
-        ]);
-      },
+    await recordDoing(workspace, context, {
+      agent,
+      now: input.now,
+      detail: `Started in ${relativeWorktree} on ${branch}.`,
+      action: `Started in ${relativeWorktree} from ${base.branches.join(' + ')} (${base.commit.slice(0, 12)})`,
+      edits: [
+        { kind: 'set', key: 'base_branch', value: base.branches.join(', ') },
+        { kind: 'set', key: 'base_commit', value: base.commit },
+        { kind: 'set', key: 'created_at', value: input.now.toISOString() },
+      ],
+      taken: (data) => new KitError(`${wp.id} moved to ${String(data.lane)} while kit was starting it`),
     });
     return {
       feature: feature.name,
@@ -289,44 +266,69 @@ async function alreadyStarted(
   return result(false, copiedFiles);
 
   async function recordResume(): Promise<void> {
-    await writeWorkPackage(workspace, {
-      targetBranch,
-      file: wp.file,
-      renameTo: fileForLane(wp, 'doing'),
-      message: () =>
-        laneChangeMessage(feature.name, wp.id, 'planned', 'doing', `Resumed in ${relativeWorktree} on ${branch}.`),
-      transform: async (current) => {
-        const now = parseFrontmatter(current);
-        if (!now.ok) throw new KitError(`${wp.file}:${now.line}: ${now.reason}`);
-        if (now.data.lane !== 'planned') {
-          throw new KitError(
-            `${wp.id} was taken by ${String(now.data.agent || 'another agent')} while kit was resuming it`,
-            {
-              hint: 'pick another work package (kit next)',
-            },
-          );
-        }
-        return editFrontmatter(current, [
-          { kind: 'set', key: 'lane', value: 'doing' },
-          { kind: 'set', key: 'agent', value: agent },
-          { kind: 'set', key: 'shell_pid', value: String(process.ppid) },
-          {
-            kind: 'append',
-            key: 'history',
-            item: {
-              ...historyEntry({
-                timestamp: claim.now,
-                lane: 'doing',
-                agent,
-                shellPid: String(process.ppid),
-                action: `Resumed in ${relativeWorktree} on its existing branch`,
-              }),
-            },
-          },
-        ]);
-      },
+    await recordDoing(workspace, context, {
+      agent,
+      now: claim.now,
+      detail: `Resumed in ${relativeWorktree} on ${branch}.`,
+      action: `Resumed in ${relativeWorktree} on its existing branch`,
+      edits: [],
+      taken: (data) =>
+        new KitError(`${wp.id} was taken by ${String(data.agent || 'another agent')} while kit was resuming it`, {
+          hint: 'pick another work package (kit next)',
+        }),
     });
   }
+}
+
+/**
+ * Records planned → doing as one lane commit, for a start and for a resume alike: checks under the lane
+ * lock that the WP is still planned (else `taken` says who got there first), then sets the lane, the extra
+ * fields, agent and shell pid, and appends the history entry.
+ */
+async function recordDoing(
+  workspace: Workspace,
+  context: Awaited<ReturnType<typeof resolveWorkPackage>>,
+  input: {
+    agent: string;
+    now: Date;
+    detail: string;
+    action: string;
+    edits: FrontmatterEdit[];
+    taken: (data: Record<string, unknown>) => KitError;
+  },
+): Promise<void> {
+  const { feature, wp, targetBranch } = context;
+  await writeWorkPackage(workspace, {
+    targetBranch,
+    file: wp.file,
+    renameTo: fileForLane(wp, 'doing'),
+    message: () => laneChangeMessage(feature.name, wp.id, 'planned', 'doing', input.detail),
+    transform: async (current) => {
+      const fresh = parseFrontmatter(current);
+      if (!fresh.ok) throw new KitError(`${wp.file}:${fresh.line}: ${fresh.reason}`);
+      if (fresh.data.lane !== 'planned') throw input.taken(fresh.data);
+      const shellPid = String(process.ppid);
+      return editFrontmatter(current, [
+        { kind: 'set', key: 'lane', value: 'doing' },
+        ...input.edits,
+        { kind: 'set', key: 'agent', value: input.agent },
+        { kind: 'set', key: 'shell_pid', value: shellPid },
+        {
+          kind: 'append',
+          key: 'history',
+          item: {
+            ...historyEntry({
+              timestamp: input.now,
+              lane: 'doing',
+              agent: input.agent,
+              shellPid,
+              action: input.action,
+            }),
+          },
+        },
+      ]);
+    },
+  });
 }
 
 /**
