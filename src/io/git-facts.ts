@@ -6,6 +6,7 @@
  */
 import type { Git } from './git.js';
 import { GitPlumbing } from './git.js';
+import { mapLimited } from '../concurrency.js';
 
 export interface BranchTip {
   tip: string;
@@ -139,17 +140,4 @@ async function commitGraph(git: Git, tips: readonly string[], targets: readonly 
       return seen;
     },
   };
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }

@@ -10,6 +10,9 @@
  * - simple-git resolves (does not reject) when git exits non-zero with an empty stderr, and it cannot
  *   feed stdin or return binary output. Commands whose exit code carries meaning, that read stdin, or
  *   that print binary objects run through `spawnGit`, which reports the exit code as it is.
+ * - Node starts children with fork(), which costs milliseconds in a process of kit's size: git runs
+ *   through one small long-lived shell (src/io/git-shell.ts) where there is a POSIX shell; elsewhere
+ *   `spawnGit` spawns directly and `raw` goes through simple-git.
  * simple-git itself is imported on first use: commands that never touch git do not pay for it.
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +22,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimpleGit } from 'simple-git';
 import { GitCommandError, KitError } from '../errors.js';
+import { GitShell } from './git-shell.js';
 
 const DROPPED_VARIABLES = [
   'PAGER',
@@ -63,11 +67,24 @@ export interface WorktreeEntry {
   prunable: string | null;
 }
 
+/** One shell for the whole process, started on the first git command (see src/io/git-shell.ts). */
+let sharedShell: { environment: string; shell: GitShell | null } | undefined;
+
 export class Git {
   private simple: SimpleGit | undefined;
   private readonly env = gitEnvironment();
+  private shell: GitShell | null | undefined;
 
   constructor(readonly cwd: string) {}
+
+  private gitShell(): GitShell | null {
+    if (this.shell === undefined) {
+      const environment = JSON.stringify(this.env);
+      sharedShell ??= { environment, shell: GitShell.start(this.env) };
+      this.shell = sharedShell.environment === environment ? sharedShell.shell : null;
+    }
+    return this.shell?.usable ? this.shell : null;
+  }
 
   private async client(): Promise<SimpleGit> {
     if (!this.simple) {
@@ -97,6 +114,11 @@ export class Git {
 
   /** Runs git and returns stdout; a failure becomes a GitCommandError with git's own message. */
   async raw(args: readonly string[]): Promise<string> {
+    if (this.gitShell()) {
+      const result = await this.spawnGit(args);
+      if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, result.stderr);
+      return result.stdout.toString('utf8');
+    }
     const client = await this.client();
     try {
       return await client.raw([...args]);
@@ -107,6 +129,8 @@ export class Git {
 
   /** Runs git with optional stdin and returns the exit code as it is (nothing is thrown for non-zero). */
   spawnGit(args: readonly string[], input?: string | Buffer, options: SpawnOptions = {}): Promise<SpawnResult> {
+    const shell = this.gitShell();
+    if (shell?.accepts(options.env)) return shell.run(args, options.cwd ?? this.cwd, input, options.env);
     return new Promise((resolve, reject) => {
       const env = options.env ? { ...this.env, ...options.env } : this.env;
       const child = spawn('git', [...args], { cwd: options.cwd ?? this.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -418,12 +442,13 @@ export class GitPlumbing {
    * `merge-tree --merge-base`, so the base is imposed the verified way: parentless commits of the three
    * trees, two of them children of the base one, merged by `merge-tree`.
    */
-  async threeWayMerge(base: string, ours: string, theirs: string): Promise<MergeTreeResult> {
-    const [baseTree, oursTree, theirsTree] = await Promise.all([
-      this.treeOf(base),
-      this.treeOf(ours),
-      this.treeOf(theirs),
-    ]);
+  async threeWayMerge(
+    base: string,
+    ours: string,
+    theirs: string,
+    treeOf: (commit: string) => Promise<string> = (commit) => this.treeOf(commit),
+  ): Promise<MergeTreeResult> {
+    const [baseTree, oursTree, theirsTree] = await Promise.all([treeOf(base), treeOf(ours), treeOf(theirs)]);
     const syntheticBase = await this.commitTree(baseTree, [], 'kit: merge base\n');
     const [syntheticOurs, syntheticTheirs] = await Promise.all([
       this.commitTree(oursTree, [syntheticBase], 'kit: ours\n'),
@@ -464,6 +489,14 @@ export class GitPlumbing {
     throw new GitCommandError(['update-ref', '--stdin'], result.exitCode, result.stderr);
   }
 
+  /** Deletes every ref, each only if it is still at its expected commit, in one transaction: all or none. */
+  async deleteRefsAtomically(refs: readonly { ref: string; expected: string }[], reason: string): Promise<boolean> {
+    if (refs.length === 0) return true;
+    const lines = ['start', ...refs.map((entry) => `delete ${entry.ref} ${entry.expected}`), 'prepare', 'commit'];
+    const result = await this.git.spawnGit(['update-ref', '-m', reason, '--stdin'], `${lines.join('\n')}\n`);
+    return result.exitCode === 0;
+  }
+
   /** The commits of `base..tip` oldest first, without merges, for replaying them one by one. */
   async commitsToReplay(base: string, tip: string, alsoExclude: readonly string[] = []): Promise<string[]> {
     const exclude = [`^${base}`, ...alsoExclude.map((commit) => `^${commit}`)];
@@ -495,6 +528,49 @@ export class GitPlumbing {
       .split('\n')
       .filter(Boolean)
       .map((line) => ({ sha: line.slice(0, line.indexOf(' ')), subject: line.slice(line.indexOf(' ') + 1) }));
+  }
+
+  /**
+   * The paths that differ in each pair of commits, in the order of the pairs, from one
+   * `git diff-tree --stdin` for all of them.
+   */
+  async changedPathsOfPairs(pairs: readonly { from: string; to: string }[]): Promise<string[][]> {
+    if (pairs.length === 0) return [];
+    const input = pairs.map((pair) => `${pair.to} ${pair.from}\n`).join('');
+    // `--always` prints a header (\x01 and the commit) for every pair, even one without differences, so
+    // the n-th header starts the n-th pair's paths.
+    const out = await this.output(
+      ['diff-tree', '--stdin', '-r', '--name-only', '--no-renames', '-z', '--always', '--format=%x01%H'],
+      input,
+    );
+    const changed: string[][] = [];
+    let afterHeader = false;
+    for (const field of out.split('\0')) {
+      if (field.startsWith('\x01')) {
+        changed.push([]);
+        afterHeader = true;
+        continue;
+      }
+      // The first path after a header comes after the header's line break.
+      const path = afterHeader ? field.replace(/^\n/, '') : field;
+      afterHeader = false;
+      if (path) changed[changed.length - 1]?.push(path);
+    }
+    if (changed.length !== pairs.length) {
+      throw new GitCommandError(
+        ['diff-tree', '--stdin'],
+        0,
+        `expected ${pairs.length} diffs, git printed ${changed.length}`,
+      );
+    }
+    return changed;
+  }
+
+  /** The commits reachable from any of `tips` that `result` does not contain (none: it holds them all). */
+  async commitsMissingFrom(tips: readonly string[], result: string): Promise<string[]> {
+    if (tips.length === 0) return [];
+    const out = await this.output(['rev-list', ...tips, '--not', result, '--']);
+    return out.split('\n').filter(Boolean);
   }
 
   /** Paths that differ between two commits, limited to a directory. */
