@@ -24,7 +24,9 @@ import { withLock } from '../io/lock.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { operationInProgress, sameFileIn } from '../io/checkout.js';
-import { conflictedFiles, GitPlumbing, type MergeTreeResult, type WorktreeEntry } from '../io/git.js';
+import { CommitAncestry } from '../io/commit-ancestry.js';
+import { conflictedFiles, GitPlumbing, type MergeTreeResult, type StatusEntry, type WorktreeEntry } from '../io/git.js';
+import { mapLimited } from '../concurrency.js';
 import { type MergeState, readMergeState, removeMergeState, writeMergeState } from '../io/merge-state.js';
 import { selectFeature } from './feature-selection.js';
 import { targetBranchOf, workPackageBranch } from './work-package-context.js';
@@ -140,7 +142,7 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
     const current = await git.resolveCommit(context.targetRef);
     const landed = state.result !== null && current !== null && (await git.isAncestor(state.result, current));
     // Landed (the target may have moved on since, e.g. another agent's lane commit): finish the rest.
-    if (landed) return finishLanded(context, state, [], current);
+    if (landed) return finishLanded(context, state, [], { targetNow: current });
     if (state.phase === 'landed') {
       throw new KitError(`the merge had landed on ${targetBranch}, but ${targetBranch} no longer contains it`, {
         hint: `someone moved ${targetBranch} back; kit merge --abort drops kit's merge state, then kit merge starts again`,
@@ -159,10 +161,19 @@ async function planBuildLand(
   const { workspace, git, feature, targetBranch, targetRef } = context;
   const warnings: string[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
-    const before = await git.resolveCommit(targetRef);
+    const [before, worktrees] = await Promise.all([git.resolveCommit(targetRef), workspace.git.worktrees()]);
     if (!before) throw new KitError(`the target branch ${targetBranch} does not exist`);
-    const worktrees = await workspace.git.worktrees();
-    const candidates = await gatherCandidates(context, before, worktrees);
+    const { candidates: fromRefs, ancestry } = await gatherCandidates(context, before);
+    // The worktree checks (one `git status` each, the slowest part of a preflight) and the in-memory
+    // build do not depend on each other: the build starts on the plan the refs alone give, while the
+    // statuses run. Worktree problems only ever add blockers, so when none turns up that plan stands;
+    // when one does, the build is dropped (it wrote nothing but unreferenced objects).
+    const inspecting = inspectWorktrees(context, fromRefs, worktrees);
+    const early = planMerge(fromRefs, { readyOnly: context.readyOnly });
+    const building = early.blockers.length === 0 ? buildInMemory(context, ancestry, before, early.order) : null;
+    building?.catch(() => undefined); // awaited below when the plan stands
+    const inspections = await inspecting;
+    const candidates = fromRefs.map((wp) => ({ ...wp, worktree: inspections.get(wp.branch)?.worktree ?? null }));
     const plan = planMerge(candidates, { readyOnly: context.readyOnly });
     const base = emptyResult(context, input, before, plan);
     if (plan.blockers.length === 1 && plan.blockers[0]?.kind === 'nothing-to-merge') {
@@ -195,7 +206,10 @@ async function planBuildLand(
       });
       failpoint('merge:building-state-written');
     }
-    const built = await buildInMemory(context, before, plan.order);
+    const built =
+      building && sameOrder(early.order, plan.order)
+        ? await building
+        : await buildInMemory(context, ancestry, before, plan.order);
     warnings.push(...built.warnings);
     if (!input.dryRun) failpoint('merge:built');
     const steps = built.steps;
@@ -217,7 +231,7 @@ async function planBuildLand(
         outcome: 'would-merge',
         steps,
         after: result,
-        cleanupPreview: await previewCleanup(context, plan.order, worktrees),
+        cleanupPreview: await previewCleanup(context, plan.order, worktrees, inspections),
         warnings,
       };
     }
@@ -239,18 +253,17 @@ async function planBuildLand(
           [{ ref: targetRef, next: result, expected: before }],
           plan.order.map((wp) => ({ ref: `refs/heads/${wp.branch}`, sha: wp.tip as string })),
         );
-        if (!moved) return false;
+        if (!moved) return null;
         failpoint('merge:landed');
         writeMergeState(workspace, { ...state, phase: 'landed' });
         failpoint('merge:landed-state-written');
-        await syncTargetCheckout(context, before, result);
-        return true;
+        return { checkout: await syncTargetCheckout(context, before, result) };
       },
       { timeoutMs: 60_000 },
     );
     if (landed) {
       const landedState: MergeState = { ...state, phase: 'landed' };
-      const finished = await finishLanded(context, landedState, steps);
+      const finished = await finishLanded(context, landedState, steps, { checkout: landed.checkout, ancestry });
       return { ...finished, skipped: plan.skipped, warnings: [...warnings, ...finished.warnings] };
     }
     // Something moved between planning and landing: find out what.
@@ -330,45 +343,49 @@ function blockerHint(plan: MergePlan): string {
   return 'fix the problems above, then run kit merge again';
 }
 
-/** The facts the planner needs about every WP: branch tip, landed or not, worktree state, base sanity. */
-async function gatherCandidates(context: MergeContext, target: string, worktrees: readonly WorktreeEntry[]) {
+/**
+ * The facts the planner needs about every WP from its refs: branch tip, landed or not, base sanity. A
+ * fixed number of git processes whatever the number of WPs: three `for-each-ref`, one `log` for the
+ * landed records and one for the commit graph that answers the ancestry questions.
+ */
+async function gatherCandidates(
+  context: MergeContext,
+  target: string,
+): Promise<{ candidates: MergeCandidate[]; ancestry: CommitAncestry }> {
   const { git, feature } = context;
-  const byBranch = new Map(worktrees.filter((entry) => entry.branch).map((entry) => [entry.branch as string, entry]));
-  // Two processes for every branch tip and for "already in the target", whatever the number of WPs.
   const [tips, merged, archived, recorded] = await Promise.all([
     git.branchTips(),
     git.branchesMergedInto(target),
     git.refsUnder(`refs/kit/archive/${feature.name}/`),
     landedRecords(context, target),
   ]);
-  return Promise.all(
-    feature.workPackages.map(async (wp): Promise<MergeCandidate> => {
-      const branch = workPackageBranch(feature.name, wp.id);
-      // A WP merged and cleaned up by an earlier run has no branch, only its archive ref in the target.
-      const archive = archived.get(`refs/kit/archive/${feature.name}/${wp.id}`);
-      const tip = tips.get(branch) ?? archive ?? null;
-      // kit archives a WP only after landing it; squash and rebase leave no ancestry, so ask the content.
-      const landed =
-        tip !== null &&
-        // A branch with no commits of its own is also "contained" in the target: only a done WP has landed.
-        ((merged.has(branch) && wp.lane === 'done') ||
-          (!tips.has(branch) && archive !== undefined) ||
-          recorded.has(`${branch} ${tip}`));
-      const baseIsAncestor = tip && wp.baseCommit && !landed ? await git.isAncestorIfKnown(wp.baseCommit, tip) : null;
+  const refs = feature.workPackages.map((wp) => {
+    const branch = workPackageBranch(feature.name, wp.id);
+    // A WP merged and cleaned up by an earlier run has no branch, only its archive ref in the target.
+    const archive = archived.get(`refs/kit/archive/${feature.name}/${wp.id}`);
+    const tip = tips.get(branch) ?? archive ?? null;
+    // kit archives a WP only after landing it; squash and rebase leave no ancestry, so ask the content.
+    const landed =
+      tip !== null &&
+      // A branch with no commits of its own is also "contained" in the target: only a done WP has landed.
+      ((merged.has(branch) && wp.lane === 'done') ||
+        (!tips.has(branch) && archive !== undefined) ||
+        recorded.has(`${branch} ${tip}`));
+    return { wp, branch, tip, landed };
+  });
+  const ancestry = await CommitAncestry.load(
+    git,
+    refs.flatMap((ref) => (ref.tip && !ref.landed ? [ref.tip] : [])),
+    target,
+  );
+  const candidates = await Promise.all(
+    refs.map(async ({ wp, branch, tip, landed }): Promise<MergeCandidate> => {
+      const baseIsAncestor =
+        tip && wp.baseCommit && !landed ? await ancestry.isAncestorIfKnown(wp.baseCommit, tip) : null;
       const rewritten =
         baseIsAncestor === false && tip && wp.baseCommit
           ? { base: wp.baseCommit, commits: await git.commitsBetween(wp.baseCommit, tip, [target]) }
           : undefined;
-      const entry = byBranch.get(branch);
-      let worktree: MergeCandidate['worktree'] = null;
-      if (entry && !entry.prunable && !landed) {
-        const dirty = await git.status(entry.path);
-        worktree = {
-          path: entry.path,
-          dirtyFiles: dirty.map((file) => file.path),
-          operation: operationInProgress(entry.path),
-        };
-      }
       return {
         id: wp.id,
         title: wp.title,
@@ -379,10 +396,43 @@ async function gatherCandidates(context: MergeContext, target: string, worktrees
         landed,
         baseIsAncestor,
         rewritten,
-        worktree,
+        worktree: null,
       };
     }),
   );
+  return { candidates, ancestry };
+}
+
+interface WorktreeInspection {
+  worktree: NonNullable<MergeCandidate['worktree']>;
+  /** Everything `git status` lists there, ignored files included (what cleanup would delete). */
+  entries: StatusEntry[];
+}
+
+/** How many `git status` run at once: each is mostly file system work, and more only queue for the disk. */
+const STATUS_CONCURRENCY = 4;
+
+/** One `git status` (ignored files included) per live worktree of a WP that has not landed, by branch. */
+async function inspectWorktrees(
+  context: MergeContext,
+  candidates: readonly MergeCandidate[],
+  worktrees: readonly WorktreeEntry[],
+): Promise<Map<string, WorktreeInspection>> {
+  const byBranch = new Map(worktrees.filter((entry) => entry.branch).map((entry) => [entry.branch as string, entry]));
+  const live = candidates.flatMap((wp) => {
+    const entry = byBranch.get(wp.branch);
+    return entry && !entry.prunable && !wp.landed ? [{ branch: wp.branch, path: entry.path }] : [];
+  });
+  const inspected = await mapLimited(live, STATUS_CONCURRENCY, async ({ branch, path }) => {
+    const entries = await context.git.status(path, { ignored: true });
+    const dirtyFiles = entries.filter((entry) => entry.code !== '!!').map((entry) => entry.path);
+    return [branch, { worktree: { path, dirtyFiles, operation: operationInProgress(path) }, entries }] as const;
+  });
+  return new Map(inspected);
+}
+
+function sameOrder(first: readonly MergeCandidate[], second: readonly MergeCandidate[]): boolean {
+  return first.length === second.length && first.every((wp, index) => wp.id === second[index]?.id);
 }
 
 /**
@@ -411,38 +461,56 @@ const LANDED_MARK = 'Kit-Merged-Branch:';
 /** Every step in memory on top of the previous one; stops at the first conflict. */
 async function buildInMemory(
   context: MergeContext,
+  ancestry: CommitAncestry,
   target: string,
   order: readonly MergeCandidate[],
 ): Promise<{ result: string; steps: MergeStepReport[]; conflict: ConflictReport | null; warnings: string[] }> {
   const { git, feature, strategy } = context;
   const steps: MergeStepReport[] = [];
   const warnings: string[] = [];
+  const treeOf = (commit: string) => ancestry.treeOf(commit);
   let accumulated = target;
   for (const wp of order) {
     const tip = wp.tip as string;
-    const forkPoint = await forkPointOf(context, wp.id, tip, target);
+    const forkPoint = await forkPointOf(context, ancestry, wp.id, tip);
     // What this WP brings that the target lacks (not the target commits it merged in to catch up).
-    const commits = await git.commitsBetween(forkPoint, tip, [target]);
+    const commits = ancestry.commitsBetween(forkPoint, tip);
     const step: MergeStepReport = { wp: wp.id, branch: wp.branch, tip, commits, clean: true, result: null };
     steps.push(step);
     let outcome: { commit: string } | { conflict: MergeTreeResult };
     if (strategy === 'merge') {
       const merged = await git.mergeTree(accumulated, tip);
       outcome = merged.clean
-        ? { commit: await git.commitTree(merged.tree, [accumulated, tip], mergeMessage(feature.name, wp)) }
+        ? {
+            commit: await commitInMemory(
+              git,
+              ancestry,
+              merged.tree,
+              [accumulated, tip],
+              mergeMessage(feature.name, wp),
+            ),
+          }
         : { conflict: merged };
     } else if (strategy === 'squash') {
-      const merged = await git.threeWayMerge(forkPoint, accumulated, tip);
+      const merged = await git.threeWayMerge(forkPoint, accumulated, tip, treeOf);
       outcome = merged.clean
-        ? { commit: await git.commitTree(merged.tree, [accumulated], squashMessage(feature.name, wp, commits)) }
+        ? {
+            commit: await commitInMemory(
+              git,
+              ancestry,
+              merged.tree,
+              [accumulated],
+              squashMessage(feature.name, wp, commits),
+            ),
+          }
         : { conflict: merged };
     } else {
       const replayed = await replayCommits(
         git,
+        ancestry,
         wp,
         forkPoint,
         accumulated,
-        target,
         squashMessage(feature.name, wp, commits),
       );
       if ('squashed' in replayed && replayed.squashed) {
@@ -472,6 +540,19 @@ async function buildInMemory(
   return { result: accumulated, steps, conflict: null, warnings };
 }
 
+/** `git commit-tree`, and the new commit made known to the ancestry (its tree is then free to ask for). */
+async function commitInMemory(
+  git: GitPlumbing,
+  ancestry: CommitAncestry,
+  tree: string,
+  parents: readonly string[],
+  message: string,
+): Promise<string> {
+  const commit = await git.commitTree(tree, parents, message);
+  ancestry.record(commit, parents, tree, message.split('\n')[0] ?? '');
+  return commit;
+}
+
 /**
  * Rebase: each commit of the WP (not the target's, not its dependencies') replayed onto the result so far,
  * with its own parent as merge base; the last one records what landed. A WP branch that merged the target
@@ -480,27 +561,30 @@ async function buildInMemory(
  */
 async function replayCommits(
   git: GitPlumbing,
+  ancestry: CommitAncestry,
   wp: MergeCandidate,
   forkPoint: string,
   onto: string,
-  target: string,
   message: string,
 ): Promise<{ commit: string; squashed: boolean } | { conflict: MergeTreeResult }> {
   const tip = wp.tip as string;
   const trailer = `${LANDED_MARK} ${wp.branch} ${tip}`;
-  if ((await git.countMerges(tip, [forkPoint, target])) > 0) {
-    const merged = await git.threeWayMerge(forkPoint, onto, tip);
+  const treeOf = (commit: string) => ancestry.treeOf(commit);
+  if (ancestry.countMerges(forkPoint, tip) > 0) {
+    const merged = await git.threeWayMerge(forkPoint, onto, tip, treeOf);
     if (!merged.clean) return { conflict: merged };
-    return { commit: await git.commitTree(merged.tree, [onto], message), squashed: true };
+    return { commit: await commitInMemory(git, ancestry, merged.tree, [onto], message), squashed: true };
   }
-  const commits = await git.commitsToReplay(forkPoint, tip, [target]);
   let accumulated = onto;
+  const commits = ancestry.commitsToReplay(forkPoint, tip);
   for (const [index, commit] of commits.entries()) {
-    const parent = await git.output(['rev-parse', '--verify', `${commit}^`]);
-    const merged = await git.threeWayMerge(parent, accumulated, commit);
+    const parent = await ancestry.firstParent(commit);
+    const merged = await git.threeWayMerge(parent, accumulated, commit, treeOf);
     if (!merged.clean) return { conflict: merged };
     const last = index === commits.length - 1;
-    accumulated = await git.replayCommit(merged.tree, accumulated, commit, last ? trailer : undefined);
+    const replayed = await git.replayCommit(merged.tree, accumulated, commit, last ? trailer : undefined);
+    ancestry.record(replayed, [accumulated], merged.tree, '');
+    accumulated = replayed;
   }
   return { commit: accumulated, squashed: false };
 }
@@ -511,22 +595,25 @@ async function replayCommits(
  * catch up or to resolve a conflict (then the merge base with the target moved forward). Its own change
  * is what it has beyond both: when neither contains the other, the base is a virtual one, the in-memory
  * merge of the two (as git's recursive strategy does), so neither a dependency's old code nor an already
- * resolved conflict comes back.
+ * resolved conflict comes back. The target is the one `ancestry` was read against.
  */
-async function forkPointOf(context: MergeContext, id: string, tip: string, target: string): Promise<string> {
+async function forkPointOf(context: MergeContext, ancestry: CommitAncestry, id: string, tip: string): Promise<string> {
   const { git } = context;
   const wp = context.feature.workPackages.find((candidate) => candidate.id === id);
-  const withTarget = await git.output(['merge-base', tip, target]).catch(() => null);
-  const recorded = wp?.baseCommit && (await git.isAncestorIfKnown(wp.baseCommit, tip)) ? wp.baseCommit : null;
+  const [withTarget, recordedIsAncestor] = await Promise.all([
+    ancestry.mergeBaseWithTarget(tip),
+    wp?.baseCommit ? ancestry.isAncestorIfKnown(wp.baseCommit, tip) : null,
+  ]);
+  const recorded = wp?.baseCommit && recordedIsAncestor ? wp.baseCommit : null;
   if (!recorded) {
     if (withTarget) return withTarget;
     throw new KitError(`${id}'s branch shares no history with ${context.targetBranch}`);
   }
-  if (!withTarget || (await git.isAncestor(withTarget, recorded))) return recorded;
-  if (await git.isAncestor(recorded, withTarget)) return withTarget;
+  if (!withTarget || (await ancestry.isAncestor(withTarget, recorded))) return recorded;
+  if (await ancestry.isAncestor(recorded, withTarget)) return withTarget;
   const virtual = await git.mergeTree(recorded, withTarget);
   if (!virtual.clean) return recorded;
-  return git.commitTree(virtual.tree, [recorded, withTarget], `kit: virtual merge base for ${id}\n`);
+  return commitInMemory(git, ancestry, virtual.tree, [recorded, withTarget], `kit: virtual merge base for ${id}\n`);
 }
 
 function mergeMessage(feature: string, wp: MergeCandidate): string {
@@ -551,17 +638,26 @@ async function finishLanded(
   context: MergeContext,
   state: MergeState,
   steps: MergeStepReport[],
-  targetNow: string | null = null,
+  known: {
+    /** The target's tip when a resumed merge finds it moved on since landing. */
+    targetNow?: string | null;
+    /** The checkout as the landing already synced it. */
+    checkout?: MergeResult['checkout'];
+    /** The build's commit graph, read against the same old target. */
+    ancestry?: CommitAncestry;
+  } = {},
 ): Promise<MergeResult> {
   const { workspace, feature, targetBranch } = context;
   const result = state.result as string;
   const warnings: string[] = [];
   const checkout =
-    targetNow && targetNow !== result
-      ? await catchUpCheckout(context, state.targetBefore, targetNow)
-      : await syncTargetCheckout(context, state.targetBefore, result);
+    known.checkout !== undefined
+      ? known.checkout
+      : known.targetNow && known.targetNow !== result
+        ? await catchUpCheckout(context, state.targetBefore, known.targetNow)
+        : await syncTargetCheckout(context, state.targetBefore, result);
   failpoint('merge:checkout-synced');
-  const proof = await proveNothingLost(context, state);
+  const proof = await proveNothingLost(context, state, known.ancestry);
   failpoint('merge:proved');
   const cleanup = context.keepWorktrees ? null : await cleanUp(context, state.planned);
   removeMergeState(workspace, feature.name);
@@ -599,7 +695,8 @@ async function moveCheckoutAlong(context: MergeContext, before: string, after: s
   const checkout = (await workspace.git.worktrees()).find((entry) => entry.branch === targetBranch && !entry.bare);
   if (!checkout) return { outcome: 'none' };
   const cwd = { cwd: checkout.path };
-  const head = await git.output(['rev-parse', 'HEAD'], undefined, cwd);
+  // The list was read just now, so its HEAD is the checkout's (the branch it has out).
+  const head = checkout.head ?? (await git.output(['rev-parse', 'HEAD'], undefined, cwd));
   if (head !== after) return { outcome: 'moved', checkout: { path: checkout.path, updated: false } };
   const synced = await workspace.git.spawnGit(['diff-index', '--cached', '--quiet', after, '--'], undefined, cwd);
   if (synced.exitCode === 0) return { outcome: 'moved', checkout: { path: checkout.path, updated: true } };
@@ -651,28 +748,61 @@ async function catchUpCheckout(context: MergeContext, before: string, now: strin
 /**
  * The proof that nothing was lost: every WP's change is in the new target (merge strategy: its tip is an
  * ancestor; squash and rebase: applying the WP again onto the result changes nothing), and applying the
- * old target's own changes again changes nothing either (nothing it had was reverted).
+ * old target's own changes again changes nothing either (nothing it had was reverted). git answers the
+ * containment and the differences itself, in one `rev-list` and one `diff-tree` for all WPs; only the
+ * fork points come from the commit graph the build used.
  */
-async function proveNothingLost(context: MergeContext, state: MergeState): Promise<MergeResult['proof']> {
+async function proveNothingLost(
+  context: MergeContext,
+  state: MergeState,
+  built?: CommitAncestry,
+): Promise<MergeResult['proof']> {
   const { git, strategy } = context;
   const result = state.result as string;
-  const resultTree = await git.treeOf(result);
+  const ancestry =
+    built ??
+    (await CommitAncestry.load(
+      git,
+      state.planned.map((planned) => planned.tip),
+      state.targetBefore,
+    ));
+  const forkPoints: string[] = [];
+  for (const planned of state.planned) forkPoints.push(await forkPointOf(context, ancestry, planned.wp, planned.tip));
+  // The old target, and for the merge strategy every WP tip, must be contained in the result.
+  const mustContain = [state.targetBefore, ...(strategy === 'merge' ? state.planned.map((p) => p.tip) : [])];
+  const [resultTree, missing, changed] = await Promise.all([
+    git.treeOf(result),
+    git.commitsMissingFrom(mustContain, result),
+    git.changedPathsOfPairs([
+      ...state.planned.map((planned, index) => ({ from: forkPoints[index] as string, to: planned.tip })),
+      { from: state.targetBefore, to: result },
+    ]),
+  ]);
   const failures: string[] = [];
-  if (!(await git.isAncestor(state.targetBefore, result))) failures.push(`the old target is not in the new one`);
-  const touched = new Set<string>();
-  for (const planned of state.planned) {
-    const forkPoint = await forkPointOf(context, planned.wp, planned.tip, state.targetBefore);
-    for (const path of await git.changedPaths(forkPoint, planned.tip, '.')) touched.add(path);
-    if (strategy === 'merge') {
-      if (!(await git.isAncestor(planned.tip, result))) failures.push(`${planned.wp}'s tip is not in the result`);
-      continue;
+  if (missing.length > 0) {
+    // Which of them: rare, so one question each.
+    if (!(await git.isAncestor(state.targetBefore, result))) failures.push(`the old target is not in the new one`);
+    for (const planned of state.planned) {
+      if (strategy === 'merge' && !(await git.isAncestor(planned.tip, result))) {
+        failures.push(`${planned.wp}'s tip is not in the result`);
+      }
     }
-    const again = await git.threeWayMerge(forkPoint, result, planned.tip);
-    if (!again.clean || again.tree !== resultTree) failures.push(`${planned.wp}'s change is not fully in the result`);
+    if (failures.length === 0) failures.push(`commits missing from the result: ${missing.slice(0, 5).join(', ')}`);
+  }
+  if (strategy !== 'merge') {
+    const again = await mapLimited(state.planned, 4, (planned, index) =>
+      git.threeWayMerge(forkPoints[index] as string, result, planned.tip),
+    );
+    again.forEach((merged, index) => {
+      if (!merged.clean || merged.tree !== resultTree) {
+        failures.push(`${state.planned[index]?.wp}'s change is not fully in the result`);
+      }
+    });
   }
   // Everything that differs between the old target and the result must be some WP's change: a file no WP
   // touched but the result changed is a change of the target's that was reverted (or worse).
-  const unexplained = (await git.changedPaths(state.targetBefore, result, '.')).filter((path) => !touched.has(path));
+  const touched = new Set(changed.slice(0, -1).flat());
+  const unexplained = (changed[changed.length - 1] ?? []).filter((path) => !touched.has(path));
   if (unexplained.length > 0) {
     failures.push(
       `files changed that no work package touched (a reverted change of ${context.targetBranch}?): ${unexplained.slice(0, 10).join(', ')}`,
@@ -690,13 +820,20 @@ async function proveNothingLost(context: MergeContext, state: MergeState): Promi
   return { checked: state.planned.length, ok: true };
 }
 
-/** Why a WP worktree must stay, or null when removing it loses nothing. */
-async function reasonToKeep(context: MergeContext, worktree: WorktreeEntry): Promise<string | null> {
+/**
+ * Why a WP worktree must stay, or null when removing it loses nothing. `entries` is its `git status`
+ * with ignored files, when the caller has just read it.
+ */
+async function reasonToKeep(
+  context: MergeContext,
+  worktree: WorktreeEntry,
+  known?: StatusEntry[],
+): Promise<string | null> {
   if (worktree.locked !== null) return `locked${worktree.locked ? ` (${worktree.locked})` : ''}`;
   if (isInside(process.cwd(), worktree.path)) return 'kit merge is running inside it';
   const operation = operationInProgress(worktree.path);
   if (operation) return `a ${operation} is in progress there`;
-  const entries = await context.git.status(worktree.path, { ignored: true });
+  const entries = known ?? (await context.git.status(worktree.path, { ignored: true }));
   const dirty = entries.filter((entry) => entry.code !== '!!').map((entry) => entry.path);
   if (dirty.length > 0) return `uncommitted files: ${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', ...' : ''}`;
   // `git worktree remove` deletes ignored files silently: keep the worktree unless each one is a copy kit
@@ -714,10 +851,12 @@ function isInside(path: string, directory: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith('/'));
 }
 
+/** What cleanup would do, from the worktree list and statuses the preflight read. */
 async function previewCleanup(
   context: MergeContext,
   order: readonly MergeCandidate[],
   worktrees: readonly WorktreeEntry[],
+  inspections: ReadonlyMap<string, WorktreeInspection>,
 ): Promise<MergeResult['cleanupPreview']> {
   if (context.keepWorktrees) {
     return order.map((wp) => ({
@@ -731,7 +870,7 @@ async function previewCleanup(
   const preview: MergeResult['cleanupPreview'] = [];
   for (const wp of order) {
     const worktree = worktrees.find((entry) => entry.branch === wp.branch) ?? null;
-    const reason = worktree ? await reasonToKeep(context, worktree) : null;
+    const reason = worktree ? await reasonToKeep(context, worktree, inspections.get(wp.branch)?.entries) : null;
     preview.push({
       wp: wp.id,
       worktree: worktree?.path ?? null,
@@ -742,6 +881,9 @@ async function previewCleanup(
   }
   return preview;
 }
+
+/** The reflog message of the one transaction that deletes the merged WPs' branches. */
+export const DELETE_BRANCHES_REASON = 'kit merge: delete merged branches';
 
 /**
  * Removes each merged WP's worktree, then its branch (compare-and-swap on the tip that landed), re-reading
@@ -757,48 +899,69 @@ async function cleanUp(context: MergeContext, merged: MergeState['planned']): Pr
     keptBranches: [],
     archiveRefs: [],
   };
+  // The archive refs first, in one transaction: from here on no commit of a merged WP can get lost.
+  const archives = merged.map((planned) => ({
+    ref: `refs/kit/archive/${feature.name}/${planned.wp}`,
+    tip: planned.tip,
+  }));
+  await git.output(
+    ['update-ref', '-m', 'kit merge: archive', '--stdin'],
+    archives.map((archive) => `update ${archive.ref} ${archive.tip}\n`).join(''),
+  );
+  report.archiveRefs.push(...archives.map((archive) => archive.ref));
+
+  const keptWorktree = new Set<string>();
   for (const planned of merged) {
-    const archive = `refs/kit/archive/${feature.name}/${planned.wp}`;
-    await git.output(['update-ref', '-m', 'kit merge: archive', archive, planned.tip]);
-    report.archiveRefs.push(archive);
-    let worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === planned.branch);
-    if (worktree) {
-      const reason = await reasonToKeep(context, worktree);
-      if (reason) {
-        report.keptWorktrees.push({ path: worktree.path, wp: planned.wp, reason });
-        report.keptBranches.push({
-          branch: planned.branch,
-          wp: planned.wp,
-          reason: `its worktree ${worktree.path} is kept`,
-        });
-        continue;
-      }
-      const removed = await workspace.git.spawnGit(['worktree', 'remove', worktree.path]);
-      if (removed.exitCode !== 0) {
-        report.keptWorktrees.push({
-          path: worktree.path,
-          wp: planned.wp,
-          reason: `git refused: ${removed.stderr.trim().split('\n')[0]}`,
-        });
-        report.keptBranches.push({
-          branch: planned.branch,
-          wp: planned.wp,
-          reason: `its worktree ${worktree.path} is kept`,
-        });
-        continue;
-      }
+    const worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === planned.branch);
+    if (!worktree) continue;
+    const reason = await reasonToKeep(context, worktree);
+    const removed = reason ? null : await workspace.git.spawnGit(['worktree', 'remove', worktree.path]);
+    if (removed?.exitCode === 0) {
       report.removedWorktrees.push(worktree.path);
       failpoint('merge:first-worktree-removed');
-    }
-    worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === planned.branch);
-    if (worktree) {
-      report.keptBranches.push({ branch: planned.branch, wp: planned.wp, reason: `checked out in ${worktree.path}` });
       continue;
     }
-    const current = await git.resolveCommit(`refs/heads/${planned.branch}`);
-    if (!current) continue; // already deleted (a resumed cleanup)
-    const deleted = await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${planned.branch}`, planned.tip]);
-    if (deleted.exitCode === 0) report.deletedBranches.push(planned.branch);
+    keptWorktree.add(planned.branch);
+    report.keptWorktrees.push({
+      path: worktree.path,
+      wp: planned.wp,
+      reason: reason ?? `git refused: ${removed?.stderr.trim().split('\n')[0]}`,
+    });
+    report.keptBranches.push({
+      branch: planned.branch,
+      wp: planned.wp,
+      reason: `its worktree ${worktree.path} is kept`,
+    });
+  }
+
+  // The branches, after reading the worktree list once more: one checked out anywhere stays.
+  const checkedOut = new Map(
+    (await workspace.git.worktrees())
+      .filter((entry) => entry.branch)
+      .map((entry) => [entry.branch as string, entry.path]),
+  );
+  const deletable: MergeState['planned'] = [];
+  for (const planned of merged) {
+    if (keptWorktree.has(planned.branch)) continue;
+    const path = checkedOut.get(planned.branch);
+    if (path) report.keptBranches.push({ branch: planned.branch, wp: planned.wp, reason: `checked out in ${path}` });
+    else deletable.push(planned);
+  }
+  const tips = await git.branchTips();
+  // Already deleted: a resumed cleanup.
+  const present = deletable.filter((planned) => tips.has(planned.branch));
+  // One transaction deletes them all when none moved; when one did, each on its own, so the rest go.
+  const together =
+    present.length > 0 &&
+    (await git.deleteRefsAtomically(
+      present.map((planned) => ({ ref: `refs/heads/${planned.branch}`, expected: planned.tip })),
+      DELETE_BRANCHES_REASON,
+    ));
+  for (const planned of present) {
+    const deleted =
+      together ||
+      (await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${planned.branch}`, planned.tip])).exitCode === 0;
+    if (deleted) report.deletedBranches.push(planned.branch);
     else
       report.keptBranches.push({
         branch: planned.branch,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DELETE_BRANCHES_REASON } from '../../src/services/merge-feature.js';
 import { branchNames, type FeatureRepo, makeFeatureRepo, tipOf, worktreePaths } from '../helpers/lanes.js';
 import {
   commitOnTarget,
@@ -25,7 +26,7 @@ import {
 const archive = (fx: FeatureRepo, id: string): string => `refs/kit/archive/${fx.feature}/${id}`;
 
 describe('kit merge cleanup', () => {
-  it('removes each worktree, then its branch (CAS on the landed tip), listing worktrees again each time', async () => {
+  it('archives, then removes each worktree (listing worktrees again each time), then deletes the branches (CAS on the landed tips)', async () => {
     const { fx, done } = await doneFeature(PAIR_AND_ONE, ['WP01', 'WP02', 'WP03']);
     const git = interposeGit([]);
 
@@ -34,25 +35,29 @@ describe('kit merge cleanup', () => {
     const calls = git.calls();
     const at = (predicate: (call: string) => boolean, from = 0): number =>
       calls.findIndex((call, index) => index >= from && predicate(call));
-    let previous = at((call) => call.startsWith('update-ref --stdin'));
-    expect(previous).toBeGreaterThan(-1);
+    const landing = at((call) => call.startsWith('update-ref --stdin'));
+    expect(landing).toBeGreaterThan(-1);
+    // Every archive ref is written, in one transaction, before anything is removed.
+    const archived = at((call) => call === 'update-ref -m kit merge: archive --stdin', landing);
+    expect(archived, calls.join('\n')).toBeGreaterThan(landing);
+    let previous = archived;
     for (const id of ['WP01', 'WP02', 'WP03']) {
       const wp = done[id];
       if (!wp) throw new Error(id);
-      const archived = at((call) => call === `update-ref -m kit merge: archive ${archive(fx, id)} ${wp.tip}`, previous);
       const removed = at((call) => call === `worktree remove ${wp.worktree}`, previous);
-      const deleted = at((call) => call === `update-ref -d refs/heads/${fx.branch(id)} ${wp.tip}`, previous);
-      expect(archived, `${id}: archive ref written\n${calls.join('\n')}`).toBeGreaterThan(previous);
-      expect(removed, `${id}: worktree removed after its archive ref`).toBeGreaterThan(archived);
-      expect(deleted, `${id}: branch deleted after its worktree`).toBeGreaterThan(removed);
-      const listedBeforeRemove = at((call) => call.startsWith('worktree list'), archived);
-      expect(listedBeforeRemove, `${id}: worktree list re-read before the removal`).toBeGreaterThan(-1);
+      expect(removed, `${id}: worktree removed after the archive refs and the previous removal`).toBeGreaterThan(
+        previous,
+      );
+      const listedBeforeRemove = at((call) => call.startsWith('worktree list'), previous);
+      expect(listedBeforeRemove, `${id}: worktree list re-read before the removal`).toBeGreaterThan(previous);
       expect(listedBeforeRemove).toBeLessThan(removed);
-      const listedBeforeDelete = at((call) => call.startsWith('worktree list'), removed);
-      expect(listedBeforeDelete, `${id}: worktree list re-read before the branch deletion`).toBeGreaterThan(-1);
-      expect(listedBeforeDelete).toBeLessThan(deleted);
-      previous = deleted;
+      previous = removed;
     }
+    const deleted = at((call) => call === `update-ref -m ${DELETE_BRANCHES_REASON} --stdin`, previous);
+    expect(deleted, 'the branches are deleted after the last removal').toBeGreaterThan(previous);
+    const listedBeforeDelete = at((call) => call.startsWith('worktree list'), previous);
+    expect(listedBeforeDelete, 'worktree list re-read before the branch deletion').toBeGreaterThan(previous);
+    expect(listedBeforeDelete).toBeLessThan(deleted);
     // The report is exactly what git did.
     expect(result.cleanup).toEqual({
       removedWorktrees: ['WP01', 'WP02', 'WP03'].map((id) => fx.worktreePath(id)),
@@ -98,7 +103,9 @@ describe('kit merge cleanup', () => {
     const branch = fx.branch('WP02');
     const git = interposeGit([
       {
-        when: `update-ref -d refs/heads/${branch}`,
+        // Right before the transaction that deletes both branches: it must fail as a whole, and then
+        // each branch is deleted on its own, so only the moved one stays.
+        when: `update-ref -m ${DELETE_BRANCHES_REASON} --stdin`,
         run: [
           `c=$("$REAL" -C '${fx.repo.root}' commit-tree -p ${landed} -m 'after the merge' ${landed}^{tree})`,
           `"$REAL" -C '${fx.repo.root}' update-ref refs/heads/${branch} "$c"`,
