@@ -101,6 +101,9 @@ interface MergeContext {
 
 export async function mergeFeature(workspace: Workspace, input: MergeInput): Promise<MergeResult> {
   if (input.continue && input.abort) throw new KitError('--continue and --abort cannot be used together');
+  // The worktree list is the first thing the preflight needs: read it while the lanes load.
+  const worktreeList = workspace.git.worktrees();
+  worktreeList.catch(() => undefined); // unused by --abort; read again (and awaited) where it matters
   const featureDir = await selectFeature(workspace, input.feature);
   const [feature] = await loadLaneState(workspace, [featureDir]);
   if (!feature) throw new Error(`feature ${featureDir.name} vanished while loading`);
@@ -150,30 +153,39 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
     }
     // The transaction never happened: plan and build again from the saved options.
   }
-  return planBuildLand(context, input, state);
+  return planBuildLand(context, input, state, worktreeList);
 }
 
 async function planBuildLand(
   context: MergeContext,
   input: MergeInput,
   previous: MergeState | null,
+  firstWorktreeList: Promise<WorktreeEntry[]>,
 ): Promise<MergeResult> {
   const { workspace, git, feature, targetBranch, targetRef } = context;
   const warnings: string[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [before, worktrees] = await Promise.all([git.resolveCommit(targetRef), workspace.git.worktrees()]);
+    const [before, worktrees] = await Promise.all([
+      git.resolveCommit(targetRef),
+      attempt === 0 ? firstWorktreeList : workspace.git.worktrees(),
+    ]);
     if (!before) throw new KitError(`the target branch ${targetBranch} does not exist`);
+    // The worktree checks (one `git status` each, the slowest part of a preflight) start now, and the
+    // in-memory build does not wait for them: it starts on the plan the refs alone give. Worktree
+    // problems only ever add blockers, so when none turns up that plan stands; when one does, the build
+    // is dropped (it wrote nothing but unreferenced objects).
+    const inspecting = inspectWorktrees(context, worktrees);
+    inspecting.catch(() => undefined); // awaited below
     const { candidates: fromRefs, ancestry } = await gatherCandidates(context, before);
-    // The worktree checks (one `git status` each, the slowest part of a preflight) and the in-memory
-    // build do not depend on each other: the build starts on the plan the refs alone give, while the
-    // statuses run. Worktree problems only ever add blockers, so when none turns up that plan stands;
-    // when one does, the build is dropped (it wrote nothing but unreferenced objects).
-    const inspecting = inspectWorktrees(context, fromRefs, worktrees);
     const early = planMerge(fromRefs, { readyOnly: context.readyOnly });
     const building = early.blockers.length === 0 ? buildInMemory(context, ancestry, before, early.order) : null;
     building?.catch(() => undefined); // awaited below when the plan stands
     const inspections = await inspecting;
-    const candidates = fromRefs.map((wp) => ({ ...wp, worktree: inspections.get(wp.branch)?.worktree ?? null }));
+    // A landed WP's worktree is cleanup's business, not the preflight's.
+    const candidates = fromRefs.map((wp) => ({
+      ...wp,
+      worktree: wp.landed ? null : (inspections.get(wp.branch)?.worktree ?? null),
+    }));
     const plan = planMerge(candidates, { readyOnly: context.readyOnly });
     const base = emptyResult(context, input, before, plan);
     if (plan.blockers.length === 1 && plan.blockers[0]?.kind === 'nothing-to-merge') {
@@ -412,21 +424,21 @@ interface WorktreeInspection {
 /** How many `git status` run at once: each is mostly file system work, and more only queue for the disk. */
 const STATUS_CONCURRENCY = 4;
 
-/** One `git status` (ignored files included) per live worktree of a WP that has not landed, by branch. */
+/** One `git status` (ignored files included) per live worktree of the feature's WPs, by branch. */
 async function inspectWorktrees(
   context: MergeContext,
-  candidates: readonly MergeCandidate[],
   worktrees: readonly WorktreeEntry[],
 ): Promise<Map<string, WorktreeInspection>> {
-  const byBranch = new Map(worktrees.filter((entry) => entry.branch).map((entry) => [entry.branch as string, entry]));
-  const live = candidates.flatMap((wp) => {
-    const entry = byBranch.get(wp.branch);
-    return entry && !entry.prunable && !wp.landed ? [{ branch: wp.branch, path: entry.path }] : [];
-  });
+  const { feature } = context;
+  const branches = new Set(feature.workPackages.map((wp) => workPackageBranch(feature.name, wp.id)));
+  const live = worktrees.filter((entry) => entry.branch && branches.has(entry.branch) && !entry.prunable);
   const inspected = await mapLimited(live, STATUS_CONCURRENCY, async ({ branch, path }) => {
     const entries = await context.git.status(path, { ignored: true });
     const dirtyFiles = entries.filter((entry) => entry.code !== '!!').map((entry) => entry.path);
-    return [branch, { worktree: { path, dirtyFiles, operation: operationInProgress(path) }, entries }] as const;
+    return [
+      branch as string,
+      { worktree: { path, dirtyFiles, operation: operationInProgress(path) }, entries },
+    ] as const;
   });
   return new Map(inspected);
 }
