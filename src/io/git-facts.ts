@@ -3,8 +3,11 @@
  * of WPs: one `for-each-ref` (every branch tip and its commit time), one `worktree list`, one `rev-list`
  * over all WP branches (the commit graph that is not on the target branches, walked here to count commits
  * ahead of a base and behind a dependency), and one `status` per live worktree, run in parallel.
+ *
+ * The tips, the worktree list and the statuses need nothing but the repository, so `prefetchGitFacts`
+ * starts them before the caller has read a single WP file: git works while Node parses the lanes.
  */
-import type { Git } from './git.js';
+import type { Git, WorktreeEntry } from './git.js';
 import { GitPlumbing } from './git.js';
 import { mapLimited } from '../concurrency.js';
 
@@ -36,14 +39,49 @@ export interface WorkPackageGitFacts {
 
 const STATUS_CONCURRENCY = 8;
 
+/** Git facts that need no WP file: every branch tip, the worktree list, and each WP worktree's status. */
+export interface GitFactsPrefetch {
+  tips: Promise<Map<string, BranchTip>>;
+  worktrees: Promise<WorktreeEntry[]>;
+  /** Uncommitted files by worktree path; null where git could not tell. */
+  statuses: Promise<Map<string, string[] | null>>;
+}
+
+/**
+ * Starts reading the facts that do not depend on the WPs. `mayBeWorkPackage` says which branches could
+ * be WP branches (e.g. those of the selected features), so no other worktree is inspected.
+ */
+export function prefetchGitFacts(git: Git, mayBeWorkPackage: (branch: string) => boolean): GitFactsPrefetch {
+  const tips = branchTips(git);
+  const worktrees = git.worktrees();
+  const plumbing = new GitPlumbing(git);
+  const statuses = worktrees.then(async (entries) => {
+    const live = entries.filter((entry) => entry.branch && !entry.prunable && mayBeWorkPackage(entry.branch));
+    const listed = await mapLimited(live, STATUS_CONCURRENCY, async (entry) => {
+      try {
+        return (await plumbing.status(entry.path)).map((status) => status.path);
+      } catch {
+        return null;
+      }
+    });
+    return new Map(live.map((entry, index) => [entry.path, listed[index] ?? null]));
+  });
+  // Awaited by collectGitFacts; a caller that fails before then must not leave an unhandled rejection.
+  for (const promise of [tips, worktrees, statuses]) promise.catch(() => undefined);
+  return { tips, worktrees, statuses };
+}
+
 export async function collectGitFacts(
   git: Git,
   queries: readonly WorkPackageGitQuery[],
   targetBranches: readonly string[],
+  prefetched?: GitFactsPrefetch,
 ): Promise<Map<string, WorkPackageGitFacts>> {
   const facts = new Map<string, WorkPackageGitFacts>();
   if (queries.length === 0) return facts;
-  const [tips, worktrees] = await Promise.all([branchTips(git), git.worktrees()]);
+  const branches = new Set(queries.map((query) => query.branch));
+  const prefetch = prefetched ?? prefetchGitFacts(git, (branch) => branches.has(branch));
+  const [tips, worktrees] = await Promise.all([prefetch.tips, prefetch.worktrees]);
   const started = queries.filter((query) => tips.has(query.branch));
   if (started.length === 0) return facts;
 
@@ -53,19 +91,10 @@ export async function collectGitFacts(
     targetBranches.filter((branch) => tips.has(branch)),
   );
   const worktreeByBranch = new Map(worktrees.filter((w) => w.branch).map((w) => [w.branch as string, w]));
-  const plumbing = new GitPlumbing(git);
-  const statuses = await mapLimited(started, STATUS_CONCURRENCY, async (query) => {
-    const worktree = worktreeByBranch.get(query.branch);
-    if (!worktree || worktree.prunable) return null;
-    try {
-      return (await plumbing.status(worktree.path)).map((entry) => entry.path);
-    } catch {
-      return null;
-    }
-  });
-  started.forEach((query, index) => {
+  const statusByPath = await prefetch.statuses;
+  for (const query of started) {
     const tip = tips.get(query.branch);
-    if (!tip) return;
+    if (!tip) continue;
     const own = graph.reach(tip.tip);
     const base = query.baseCommit ? graph.reach(query.baseCommit) : new Set<string>();
     const behind: Record<string, number> = {};
@@ -85,11 +114,11 @@ export async function collectGitFacts(
       worktree: worktree?.path ?? null,
       ahead,
       behind,
-      uncommittedFiles: statuses[index] ?? null,
+      uncommittedFiles: worktree && !worktree.prunable ? (statusByPath.get(worktree.path) ?? null) : null,
       lastCommitAt: new Date(tip.committedAt * 1000).toISOString(),
       locked: worktree?.locked !== null && worktree?.locked !== undefined,
     });
-  });
+  }
   return facts;
 }
 

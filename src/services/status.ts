@@ -2,7 +2,7 @@ import { blockingDependencies, progress } from '../domain/board.js';
 import { featureTitle } from '../domain/feature.js';
 import type { Problem } from '../domain/problem.js';
 import { loadLaneState } from '../io/feature-store.js';
-import { collectGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
+import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import type { Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
 import { selectFeatures } from './feature-selection.js';
@@ -55,7 +55,11 @@ export async function collectStatus(
   workspace: Workspace,
   input: { feature?: string | undefined; now: Date },
 ): Promise<StatusResult> {
-  const features = await loadLaneState(workspace, selectFeatures(workspace, input.feature));
+  const selected = selectFeatures(workspace, input.feature);
+  // WP branches are named <feature>-<WP>: git can look at those worktrees while the lanes load.
+  const prefixes = selected.map((feature) => `${feature.name}-`);
+  const prefetch = prefetchGitFacts(workspace.git, (branch) => prefixes.some((prefix) => branch.startsWith(prefix)));
+  const features = await loadLaneState(workspace, selected);
   const targets = await Promise.all(features.map((feature) => targetBranchOf(workspace, feature).catch(() => '')));
   const queries: WorkPackageGitQuery[] = features.flatMap((feature) =>
     feature.workPackages.map((wp) => ({
@@ -65,7 +69,7 @@ export async function collectStatus(
       dependencyBranches: wp.dependencies.map((id) => ({ id, branch: workPackageBranch(feature.name, id) })),
     })),
   );
-  const facts = await collectGitFacts(workspace.git, queries, [...new Set(targets.filter(Boolean))]);
+  const facts = await collectGitFacts(workspace.git, queries, [...new Set(targets.filter(Boolean))], prefetch);
   return {
     schemaVersion: STATUS_SCHEMA_VERSION,
     features: features.map((feature, index) => ({
