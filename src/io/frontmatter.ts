@@ -167,7 +167,7 @@ export async function editFrontmatter(text: string, edits: readonly FrontmatterE
     yaml = yaml.slice(0, change.start) + change.text + yaml.slice(change.end);
   }
   const result = text.slice(0, split.yamlStart) + yaml + text.slice(split.yamlStart + split.yaml.length);
-  verifyEdits(text, result, edits);
+  verifyEdits(YAML, text, result, edits);
   return result;
 }
 
@@ -312,9 +312,16 @@ export function renderScalar(YAML: typeof import('yaml'), value: string, style: 
   return plain.includes('\n') ? JSON.stringify(value) : plain;
 }
 
-function verifyEdits(before: string, after: string, edits: readonly FrontmatterEdit[]): void {
-  const old = parseFrontmatter(before);
-  const now = parseFrontmatter(after);
+function verifyEdits(YAML: typeof import('yaml'), before: string, after: string, edits: readonly FrontmatterEdit[]) {
+  // Read back with the `yaml` the edit has loaded already; only a block it cannot read takes the slower
+  // way through gray-matter, so a lane change never loads gray-matter, js-yaml and esprima.
+  // Both sides are read by the same reader, so a difference is the edit's and never the readers'.
+  let old = parseWithYaml(YAML, before);
+  let now = parseWithYaml(YAML, after);
+  if (!old || !now) {
+    old = parseFrontmatter(before);
+    now = parseFrontmatter(after);
+  }
   if (!old.ok || !now.ok) throw new Error('frontmatter edit produced unreadable YAML');
   const expected: FrontmatterData = { ...old.data };
   for (const edit of edits) {
@@ -327,6 +334,37 @@ function verifyEdits(before: string, after: string, edits: readonly FrontmatterE
     throw new Error('frontmatter edit did not read back as intended');
   }
   if (body(before, old.split) !== body(after, now.split)) throw new Error('frontmatter edit changed the body');
+}
+
+/**
+ * Reads the frontmatter of a file about to be edited (the same result as parseFrontmatter), with the
+ * `yaml` package the edit loads anyway; see parseWithYaml for when gray-matter still reads it.
+ */
+export async function parseFrontmatterForEdit(text: string): Promise<ParsedFrontmatter> {
+  return parseWithYaml(await loadYaml(), text) ?? parseFrontmatter(text);
+}
+
+/**
+ * The frontmatter as `yaml` reads it in YAML 1.1 mode, or null when `yaml` reports any error or warning
+ * (then parseFrontmatter, through gray-matter's js-yaml, decides, with its own message and line).
+ * YAML 1.1 mode types plain scalars at least as eagerly as js-yaml (yes/no, octal, sexagesimal, dates,
+ * merge keys), so a value that js-yaml would not read back as the string kit wrote does not read back
+ * as that string here either; keys and strings read the same. Dates become strings as in parseFrontmatter.
+ */
+function parseWithYaml(YAML: typeof import('yaml'), text: string): ParsedFrontmatter | null {
+  const split = splitFrontmatter(text);
+  if (!split.ok) return split;
+  const doc = YAML.parseDocument(split.yaml, { version: '1.1', merge: true, uniqueKeys: true });
+  if (doc.errors.length > 0 || doc.warnings.length > 0) return null;
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch {
+    return null;
+  }
+  // Anything but a mapping (an empty block included, which gray-matter reads as {}) is left to gray-matter.
+  if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) return null;
+  return { ok: true, split, data: normalizeDates(data) as FrontmatterData, keyLines: topLevelKeyLines(split) };
 }
 
 // js-yaml reads plain numbers and booleans; kit writes strings. Compare as strings so `shell_pid: 123`

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { editFrontmatter, parseFrontmatter, splitFrontmatter } from '../../src/io/frontmatter.js';
+import {
+  editFrontmatter,
+  parseFrontmatter,
+  parseFrontmatterForEdit,
+  splitFrontmatter,
+} from '../../src/io/frontmatter.js';
 import { corpusAvailable, corpusWorkPackageFiles } from '../helpers/corpus.js';
 
 function changedLines(before: string, after: string): { removed: string[]; added: string[] } {
@@ -155,6 +160,23 @@ describe('editFrontmatter', () => {
   });
 });
 
+describe('parseFrontmatterForEdit', () => {
+  it('reads what parseFrontmatter reads, errors included', async () => {
+    for (const text of [
+      '---\r\n# c\r\ncreated_at: 2026-03-18\r\nlane: "done"\r\n---\r\nx',
+      '---\nlane: \'for_review\'\ndependencies: [WP01, "WP02"]\nshell_pid: 123\nagent:\nhistory:\n- lane: doing\n  at: 2026-01-02T03:04:05Z\n---\n',
+      '---\ntitle: x\nlane: [doing\nagent: a\n---\n',
+      '---\nlane: done\nlane: doing\n---\n',
+      '---\n- a\n---\n',
+      '---\n# only a comment\n---\nbody\n',
+      '---\n~\n---\n',
+      '# no frontmatter\n',
+    ]) {
+      expect(await parseFrontmatterForEdit(text), text).toEqual(parseFrontmatter(text));
+    }
+  });
+});
+
 describe.skipIf(!corpusAvailable)('the real corpus', () => {
   const files = corpusWorkPackageFiles();
 
@@ -168,6 +190,7 @@ describe.skipIf(!corpusAvailable)('the real corpus', () => {
       const parsed = parseFrontmatter(text);
       expect(parsed.ok, file).toBe(true);
       if (!parsed.ok) continue;
+      expect(await parseFrontmatterForEdit(text), file).toEqual(parsed);
       const target = parsed.data.lane === 'done' ? 'for_review' : 'done';
       const moved = await editFrontmatter(text, [{ kind: 'set', key: 'lane', value: target }]);
       const diff = changedLines(text, moved);
