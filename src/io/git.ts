@@ -159,7 +159,12 @@ export class Git {
 
   /** Every worktree of the repository (the main one first), from `git worktree list --porcelain -z`. */
   async worktrees(): Promise<WorktreeEntry[]> {
-    const output = await this.raw(['worktree', 'list', '--porcelain', '-z']);
+    // Spawned directly, not through simple-git: a lane change needs no other simple-git call, so it
+    // never loads that package.
+    const args = ['worktree', 'list', '--porcelain', '-z'];
+    const result = await this.spawnGit(args);
+    if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, result.stderr);
+    const output = result.stdout.toString('utf8');
     const entries: WorktreeEntry[] = [];
     let current: WorktreeEntry | undefined;
     for (const field of output.split('\0')) {
