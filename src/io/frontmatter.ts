@@ -160,15 +160,76 @@ export async function editFrontmatter(text: string, edits: readonly FrontmatterE
   const YAML = await loadYaml();
   const split = splitFrontmatter(text);
   if (!split.ok) throw new Error(`cannot edit frontmatter: ${split.reason}`);
-  let yaml = split.yaml.length > 0 && !split.yaml.endsWith('\n') ? `${split.yaml}${split.eol}` : split.yaml;
-  for (const edit of edits) {
-    const doc = YAML.parseDocument(yaml, { keepSourceTokens: true, uniqueKeys: false });
-    const change = planEdit(YAML, doc, yaml, edit, split.eol);
-    yaml = yaml.slice(0, change.start) + change.text + yaml.slice(change.end);
-  }
+  const block = split.yaml.length > 0 && !split.yaml.endsWith('\n') ? `${split.yaml}${split.eol}` : split.yaml;
+  const yaml = editsInOnePass(YAML, block, edits, split.eol) ?? editsOneByOne(YAML, block, edits, split.eol);
   const result = text.slice(0, split.yamlStart) + yaml + text.slice(split.yamlStart + split.yaml.length);
   verifyEdits(YAML, text, result, edits);
   return result;
+}
+
+function parseForEdit(YAML: typeof import('yaml'), yaml: string): Document {
+  return YAML.parseDocument(yaml, { keepSourceTokens: true, uniqueKeys: false });
+}
+
+/** Each edit planned on a fresh parse of the block as the edits before it left it. */
+function editsOneByOne(
+  YAML: typeof import('yaml'),
+  block: string,
+  edits: readonly FrontmatterEdit[],
+  eol: string,
+): string {
+  let yaml = block;
+  for (const edit of edits) {
+    const change = planEdit(YAML, parseForEdit(YAML, yaml), yaml, edit, eol);
+    yaml = yaml.slice(0, change.start) + change.text + yaml.slice(change.end);
+  }
+  return yaml;
+}
+
+/**
+ * The same result as editsOneByOne from a single parse (each parse of a cold `yaml` costs milliseconds):
+ * an edit of a key the block has changes only that key's value, or adds after the end of its list, so
+ * edits of different keys never overlap and are applied from the last one back; keys the block does not
+ * have yet are added at its end in the order given, which is where one-by-one edits put them too. Null
+ * (take them one by one) when a key is edited twice or two changes would touch.
+ */
+function editsInOnePass(
+  YAML: typeof import('yaml'),
+  block: string,
+  edits: readonly FrontmatterEdit[],
+  eol: string,
+): string | null {
+  if (new Set(edits.map((edit) => edit.key)).size !== edits.length) return null;
+  const doc = parseForEdit(YAML, block);
+  const changes: TextChange[] = [];
+  let added = '';
+  for (const edit of edits) {
+    if (findPair(YAML, doc, edit.key)) changes.push(planEdit(YAML, doc, block, edit, eol));
+    else added += newKeyText(YAML, edit, eol);
+  }
+  changes.sort((a, b) => b.start - a.start);
+  let yaml = block;
+  let limit = block.length;
+  for (const change of changes) {
+    if (change.end > limit || (change !== changes[0] && change.end === limit)) return null;
+    yaml = yaml.slice(0, change.start) + change.text + yaml.slice(change.end);
+    limit = change.start;
+  }
+  return yaml + added;
+}
+
+function findPair(YAML: typeof import('yaml'), doc: Document, key: string): Pair | undefined {
+  const root = doc.contents;
+  return YAML.isMap(root)
+    ? (root as YAMLMap).items.find((item) => YAML.isScalar(item.key) && (item.key as Scalar).value === key)
+    : undefined;
+}
+
+/** The lines that add a key the block does not have, at its end. */
+function newKeyText(YAML: typeof import('yaml'), edit: FrontmatterEdit, eol: string): string {
+  return edit.kind === 'set'
+    ? `${edit.key}:${renderInlineValue(YAML, edit.value, undefined)}${eol}`
+    : `${edit.key}:${eol}${renderBlockItem(YAML, edit.item, 0, undefined, eol)}`;
 }
 
 function planEdit(
@@ -178,17 +239,8 @@ function planEdit(
   edit: FrontmatterEdit,
   eol: string,
 ): TextChange {
-  const root = doc.contents;
-  const pair = YAML.isMap(root)
-    ? (root as YAMLMap).items.find((item) => YAML.isScalar(item.key) && (item.key as Scalar).value === edit.key)
-    : undefined;
-  if (!pair) {
-    const line =
-      edit.kind === 'set'
-        ? `${edit.key}:${renderInlineValue(YAML, edit.value, undefined)}${eol}`
-        : `${edit.key}:${eol}${renderBlockItem(YAML, edit.item, 0, undefined, eol)}`;
-    return { start: yaml.length, end: yaml.length, text: line };
-  }
+  const pair = findPair(YAML, doc, edit.key);
+  if (!pair) return { start: yaml.length, end: yaml.length, text: newKeyText(YAML, edit, eol) };
   return edit.kind === 'set'
     ? planSet(YAML, pair, yaml, edit.value, eol)
     : planAppend(YAML, pair, yaml, edit.item, eol);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   editFrontmatter,
+  type FrontmatterEdit,
   parseFrontmatter,
   parseFrontmatterForEdit,
   splitFrontmatter,
@@ -160,6 +161,45 @@ describe('editFrontmatter', () => {
   });
 });
 
+/** The edits one call at a time: each planned on the text the ones before it left. */
+async function editOneByOne(text: string, edits: readonly FrontmatterEdit[]): Promise<string> {
+  let result = text;
+  for (const edit of edits) result = await editFrontmatter(result, [edit]);
+  return result;
+}
+
+const laneChange: readonly FrontmatterEdit[] = [
+  { kind: 'set', key: 'lane', value: 'doing' },
+  { kind: 'set', key: 'agent', value: 'claude' },
+  { kind: 'set', key: 'shell_pid', value: '4242' },
+  { kind: 'set', key: 'review_status', value: 'has_feedback' },
+  { kind: 'append', key: 'history', item: entry },
+  { kind: 'set', key: 'dependencies', value: ['WP01', 'WP02'] },
+  { kind: 'set', key: 'base_commit', value: null },
+];
+
+describe('editFrontmatter with several edits', () => {
+  it('gives what the edits give one at a time, for existing keys, new keys and lists', async () => {
+    for (const text of [
+      '---\nwork_package_id: WP03\nlane: "planned"\nagent:\ndependencies: []\nhistory:\n- lane: planned\n  at: x\n---\nbody\n',
+      '---\r\nlane: planned # here\r\ndependencies:\r\n  - WP01\r\nhistory: []\r\nshell_pid: 1\r\n---\r\n',
+      '---\ntitle: t\n---\n',
+      '---\nhistory:\n  - lane: planned\n    agent: "a"\nlane: planned\n---\n',
+    ]) {
+      expect(await editFrontmatter(text, laneChange), text).toBe(await editOneByOne(text, laneChange));
+    }
+  });
+
+  it('takes a key edited twice one edit at a time', async () => {
+    const text = '---\nlane: planned\nhistory: []\n---\n';
+    const twice: FrontmatterEdit[] = [
+      { kind: 'append', key: 'history', item: entry },
+      { kind: 'append', key: 'history', item: { ...entry, lane: 'for_review' } },
+    ];
+    expect(await editFrontmatter(text, twice)).toBe(await editOneByOne(text, twice));
+  });
+});
+
 describe('parseFrontmatterForEdit', () => {
   it('reads what parseFrontmatter reads, errors included', async () => {
     for (const text of [
@@ -191,6 +231,7 @@ describe.skipIf(!corpusAvailable)('the real corpus', () => {
       expect(parsed.ok, file).toBe(true);
       if (!parsed.ok) continue;
       expect(await parseFrontmatterForEdit(text), file).toEqual(parsed);
+      expect(await editFrontmatter(text, laneChange), file).toBe(await editOneByOne(text, laneChange));
       const target = parsed.data.lane === 'done' ? 'for_review' : 'done';
       const moved = await editFrontmatter(text, [{ kind: 'set', key: 'lane', value: target }]);
       const diff = changedLines(text, moved);
