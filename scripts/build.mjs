@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// Builds dist/ with tsc, then writes oclif.manifest.json so that `kit --help` and command lookup never
-// import every command module at start-up (oclif without a manifest loads them all). We build the
-// manifest with @oclif/core's own Plugin loader instead of the `oclif` dev tool, which would pull ~300
-// packages (the AWS SDK among them) into every install.
-// Then esbuild bundles the live board (src/ui/board-main.tsx, with Ink, React and chokidar) into
+// Type-checks with tsc, then bundles every command (and the hook) with esbuild into a file of its own in
+// dist/, with kit's modules inside and the packages left to node_modules: a command loads one file of
+// kit's code instead of ~30 modules, which node's ESM loader resolves and links one by one (~10 ms per
+// start-up). Then writes oclif.manifest.json so that `kit --help` and command lookup never import every
+// command module at start-up (oclif without a manifest loads them all). We build the manifest with
+// @oclif/core's own Plugin loader instead of the `oclif` dev tool, which would pull ~300 packages (the
+// AWS SDK among them) into every install.
+// The live board (src/ui/board-main.tsx, with Ink, React and chokidar) is bundled with its packages into
 // dist/board.js: one file loads in ~0.1 s, where Ink's 566 files take 0.4-1.2 s. Only `kit status` in a
 // terminal imports it.
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +21,14 @@ const require = createRequire(import.meta.url);
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 rmSync(join(root, 'oclif.manifest.json'), { force: true });
 
-const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
-  stdio: 'inherit',
-  cwd: root,
-});
+const tsc = spawnSync(
+  process.execPath,
+  [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--noEmit'],
+  { stdio: 'inherit', cwd: root },
+);
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
+await bundleCommands();
 await bundleBoard();
 
 const { Plugin } = await import('@oclif/core');
@@ -36,6 +41,34 @@ if (commandCount === 0) {
 }
 writeFileSync(join(root, 'oclif.manifest.json'), `${JSON.stringify(plugin.manifest, null, 2)}\n`);
 console.log(`build: dist/ and oclif.manifest.json (${commandCount} commands)`);
+
+/**
+ * dist/commands/**\/*.js and dist/hooks/*.js, at the places tsc would put them (package.json and the
+ * manifest name them). Each is self-contained: kit's modules are copied into every entry that uses them,
+ * which is harmless because a process runs one command. Files kit ships are found through
+ * src/io/install-dir.ts, never relative to a module's own location.
+ */
+async function bundleCommands() {
+  const { build } = await import('esbuild');
+  const sources = (dir) =>
+    readdirSync(join(root, 'src', dir), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+      .map((entry) => join(entry.parentPath, entry.name));
+  await build({
+    absWorkingDir: root,
+    entryPoints: [...sources('commands'), ...sources('hooks')],
+    outbase: join(root, 'src'),
+    outdir: join(root, 'dist'),
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    jsx: 'automatic',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
 
 /**
  * dist/board.js: the board's entry point with everything it imports except node's built-ins. React is

@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import { AGENT_STEPS, type AgentStep } from '../domain/agent-catalog.js';
 import type { AgentStepTemplate, AgentTemplates } from '../domain/agent-files.js';
 import { TEMPLATE_VERSION } from '../domain/agent-manifest.js';
-
-const AGENT_TEMPLATES_DIR = new URL('../../templates/agents/', import.meta.url);
+import { kitFile } from './install-dir.js';
 
 let loaded: AgentTemplates | undefined;
 
@@ -20,7 +19,8 @@ export function loadAgentTemplates(): AgentTemplates {
 }
 
 function readBundle(): AgentTemplates {
-  const read = (name: string) => readFileSync(new URL(name, AGENT_TEMPLATES_DIR), 'utf8').replace(/\r\n/g, '\n');
+  const read = (name: string) =>
+    readFileSync(kitFile('templates', 'agents', ...name.split('/')), 'utf8').replace(/\r\n/g, '\n');
   const index = JSON.parse(read('templates.json')) as {
     version?: unknown;
     changes?: unknown;

@@ -17,6 +17,24 @@ export function checkoutGitDir(checkout: string): string {
   return dotGit;
 }
 
+/**
+ * The branch a checkout has out (null: HEAD is detached), read from its HEAD file, which git's files ref
+ * backend keeps as `ref: refs/heads/<branch>` or a commit id: one git process fewer for every command
+ * that asks. Anything else (the reftable backend's placeholder, a missing file) gives undefined, and the
+ * caller asks git (`git symbolic-ref`).
+ */
+export function checkedOutBranchOnDisk(checkout: string): string | null | undefined {
+  let head: string;
+  try {
+    head = readFileSync(join(checkoutGitDir(checkout), 'HEAD'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const branch = /^ref: refs\/heads\/(\S+)\n?$/.exec(head)?.[1];
+  if (branch) return branch === '.invalid' ? undefined : branch;
+  return /^(?:[0-9a-f]{40}|[0-9a-f]{64})\n?$/.test(head) ? null : undefined;
+}
+
 const OPERATION_MARKERS: readonly [string, string][] = [
   ['MERGE_HEAD', 'merge'],
   ['rebase-merge', 'rebase'],

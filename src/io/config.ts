@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { KitError } from '../errors.js';
 import { readTextFile } from './files.js';
+import { kitFile } from './install-dir.js';
 import { loadYaml } from './frontmatter.js';
 
 export interface KitConfig {
@@ -32,9 +33,7 @@ let ownVersion: string | undefined;
 
 /** kit's own version, from its package.json (the one installed next to dist/). */
 export function kitVersion(): string {
-  ownVersion ??= (
-    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  ).version;
+  ownVersion ??= (JSON.parse(readFileSync(kitFile('package.json'), 'utf8')) as { version: string }).version;
   return ownVersion;
 }
 

@@ -19,7 +19,7 @@ import { LANES } from '../lanes/lane.js';
 import { MAX_TEXT_FILE_BYTES, toRepoPath } from './files.js';
 import { FrontmatterCache } from './frontmatter-cache.js';
 import { GitPlumbing } from './git.js';
-import { kitStateDir, type Workspace } from './workspace.js';
+import { kitStateDir, mainCheckoutBranch, type Workspace } from './workspace.js';
 
 const LANE_FOLDERS = new Set<string>([...LANES, 'in_progress']);
 const WP_FILE = /^WP[^/]*\.md$/i;
@@ -178,7 +178,7 @@ export function loadFeatures(workspace: Workspace, only?: readonly FeatureDir[])
  */
 export async function loadLaneState(workspace: Workspace, only?: readonly FeatureDir[]): Promise<Feature[]> {
   const cache = FrontmatterCache.open(join(kitStateDir(workspace), 'cache'));
-  const checkedOut = await workspace.git.currentBranch();
+  const checkedOut = await mainCheckoutBranch(workspace);
   const features: Feature[] = [];
   for (const dir of only ?? listFeatureDirs(workspace)) {
     const meta = readFeatureMeta(workspace, dir);

@@ -10,19 +10,28 @@
  *   cached is "racy" (the file could change again within the same timestamp) and is re-hashed next time.
  * - On a stat mismatch the file is read and hashed: same blob id, same parse.
  * - Files read from a branch come with their blob id from `git ls-tree`, so a hit needs no read at all.
+ * - Entries are stored per feature, one file each (`frontmatter-v4/<hash of the feature path>.json`), and
+ *   a feature's file is read the first time one of its paths is asked for: a command that reads one
+ *   feature (`kit move`, `--feature`) loads and writes that feature's entries, not the whole tree's.
  * The cache is an optimisation only: a missing, corrupt or unwritable cache is ignored.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './files.js';
 import { type ParsedFrontmatter, parseFrontmatter } from './frontmatter.js';
 
 /** Bump when what is stored changes, so old entries are never trusted. */
-const FORMAT = 3;
+const FORMAT = 4;
 /** Entries cached less than this after their file's mtime are re-validated by content next time. */
 const RACY_WINDOW_MS = 2000;
-const MAX_UNSEEN_ENTRIES = 5000;
+/**
+ * Entries of files that no read has seen (deleted or renamed since) are dropped once a feature has more
+ * than this many; below it they are kept, as they cost little.
+ */
+const MAX_UNSEEN_ENTRIES_PER_FEATURE = 500;
+/** Earlier formats' files, one for the whole tree: removed when entries are next written. */
+const LEGACY_FILES = ['frontmatter-v3.json'];
 
 /** The frontmatter keys kit interprets; the rest of a file's data is not worth caching. */
 const KEPT_KEYS = new Set([
@@ -64,28 +73,22 @@ export function gitBlobId(bytes: Buffer): string {
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
-export class FrontmatterCache {
-  private entries: Record<string, Entry> = {};
-  private readonly seen = new Set<string>();
-  private dirty = false;
+/** The entries of one feature, as stored in its file. */
+interface Shard {
+  file: string | null;
+  entries: Record<string, Entry>;
+  dirty: boolean;
+}
 
-  private constructor(private readonly file: string | null) {}
+export class FrontmatterCache {
+  private readonly shards = new Map<string, Shard>();
+  private readonly seen = new Set<string>();
+  private legacyRemoved = false;
+
+  private constructor(private readonly directory: string | null) {}
 
   static open(directory: string | null): FrontmatterCache {
-    const cache = new FrontmatterCache(directory ? join(directory, `frontmatter-v${FORMAT}.json`) : null);
-    if (cache.file) {
-      try {
-        const parsed = JSON.parse(readFileSync(cache.file, 'utf8')) as {
-          format?: number;
-          entries?: Record<string, Entry>;
-        };
-        if (parsed.format === FORMAT && parsed.entries && typeof parsed.entries === 'object')
-          cache.entries = parsed.entries;
-      } catch {
-        // No cache yet, or a corrupt one: start empty.
-      }
-    }
-    return cache;
+    return new FrontmatterCache(directory ? join(directory, `frontmatter-v${FORMAT}`) : null);
   }
 
   /** A working-tree file: answered from stat data when it can be, else read (via `bytes`) and hashed. */
@@ -96,7 +99,8 @@ export class FrontmatterCache {
   ): CachedFrontmatter {
     const key = `file:${path}`;
     this.seen.add(key);
-    const entry = this.entries[key];
+    const shard = this.shardOf(path);
+    const entry = shard.entries[key];
     if (
       entry?.trusted &&
       entry.size === stat.size &&
@@ -110,48 +114,91 @@ export class FrontmatterCache {
     const id = gitBlobId(content);
     const value = entry?.id === id ? entry.value : parseContent(content);
     const { size, mtimeMs, ctimeMs, ino } = stat;
-    this.entries[key] = { id, size, mtimeMs, ctimeMs, ino, trusted: false, value };
-    this.dirty = true;
+    shard.entries[key] = { id, size, mtimeMs, ctimeMs, ino, trusted: false, value };
+    shard.dirty = true;
     return value;
   }
 
   /** True when this blob is what the cache holds for the path, so its content need not be fetched. */
   hasBlob(path: string, id: string): boolean {
-    return this.entries[`blob:${path}`]?.id === id;
+    return this.shardOf(path).entries[`blob:${path}`]?.id === id;
   }
 
   /** A file as committed on a branch, known by its blob id; `bytes` is called only on a miss. */
   parseBlob(path: string, id: string, bytes: () => Buffer): CachedFrontmatter {
     const key = `blob:${path}`;
     this.seen.add(key);
-    const entry = this.entries[key];
+    const shard = this.shardOf(path);
+    const entry = shard.entries[key];
     if (entry?.id === id) return entry.value;
     const value = parseContent(bytes());
-    this.entries[key] = { id, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, trusted: false, value };
-    this.dirty = true;
+    shard.entries[key] = { id, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, trusted: false, value };
+    shard.dirty = true;
     return value;
   }
 
-  /** Writes changed entries back, marking the non-racy ones trusted. Never throws. */
+  /** Writes the features whose entries changed back, marking the non-racy ones trusted. Never throws. */
   save(now: number = Date.now()): void {
-    if (!this.file) return;
-    for (const [key, entry] of Object.entries(this.entries)) {
-      const settled = now - Math.max(entry.mtimeMs, entry.ctimeMs) > RACY_WINDOW_MS;
-      if (!entry.trusted && key.startsWith('file:') && settled && this.seen.has(key)) {
-        entry.trusted = true;
-        this.dirty = true;
+    for (const shard of this.shards.values()) {
+      if (!shard.file) continue;
+      const unseen: string[] = [];
+      for (const [key, entry] of Object.entries(shard.entries)) {
+        if (!this.seen.has(key)) {
+          unseen.push(key);
+          continue;
+        }
+        const settled = now - Math.max(entry.mtimeMs, entry.ctimeMs) > RACY_WINDOW_MS;
+        if (!entry.trusted && key.startsWith('file:') && settled) {
+          entry.trusted = true;
+          shard.dirty = true;
+        }
+      }
+      if (!shard.dirty) continue;
+      if (unseen.length > MAX_UNSEEN_ENTRIES_PER_FEATURE) for (const key of unseen) delete shard.entries[key];
+      try {
+        writeFileAtomic(shard.file, JSON.stringify({ format: FORMAT, entries: shard.entries }));
+        shard.dirty = false;
+        this.removeLegacyFiles();
+      } catch {
+        // A read-only git dir must not break a read command.
       }
     }
-    if (!this.dirty) return;
-    const unseen = Object.keys(this.entries).filter((key) => !this.seen.has(key));
-    if (unseen.length > MAX_UNSEEN_ENTRIES) for (const key of unseen) delete this.entries[key];
-    try {
-      writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, entries: this.entries }));
-      this.dirty = false;
-    } catch {
-      // A read-only git dir must not break a read command.
-    }
   }
+
+  private removeLegacyFiles(): void {
+    if (this.legacyRemoved || !this.directory) return;
+    this.legacyRemoved = true;
+    for (const legacy of LEGACY_FILES) rmSync(join(dirname(this.directory), legacy), { force: true });
+  }
+
+  /** The entries of the feature `path` belongs to, read from its file the first time. */
+  private shardOf(path: string): Shard {
+    const name = featureOf(path);
+    let shard = this.shards.get(name);
+    if (shard) return shard;
+    const file = this.directory
+      ? join(this.directory, `${createHash('sha1').update(name).digest('hex').slice(0, 16)}.json`)
+      : null;
+    shard = { file, entries: {}, dirty: false };
+    if (file) {
+      try {
+        const parsed = JSON.parse(readFileSync(file, 'utf8')) as { format?: number; entries?: Record<string, Entry> };
+        if (parsed.format === FORMAT && parsed.entries && typeof parsed.entries === 'object') {
+          shard.entries = parsed.entries;
+        }
+      } catch {
+        // No cache yet, or a corrupt one: start empty.
+      }
+    }
+    this.shards.set(name, shard);
+    return shard;
+  }
+}
+
+/** The feature dir of a WP file (`kitty-specs/001-x` of `kitty-specs/001-x/tasks/WP01.md`), else its dir. */
+function featureOf(path: string): string {
+  const tasks = path.lastIndexOf('/tasks/');
+  return tasks !== -1 ? path.slice(0, tasks) : path.slice(0, Math.max(path.lastIndexOf('/'), 0));
 }
 
 function parseContent(content: Buffer): CachedFrontmatter {

@@ -160,15 +160,76 @@ export async function editFrontmatter(text: string, edits: readonly FrontmatterE
   const YAML = await loadYaml();
   const split = splitFrontmatter(text);
   if (!split.ok) throw new Error(`cannot edit frontmatter: ${split.reason}`);
-  let yaml = split.yaml.length > 0 && !split.yaml.endsWith('\n') ? `${split.yaml}${split.eol}` : split.yaml;
+  const block = split.yaml.length > 0 && !split.yaml.endsWith('\n') ? `${split.yaml}${split.eol}` : split.yaml;
+  const yaml = editsInOnePass(YAML, block, edits, split.eol) ?? editsOneByOne(YAML, block, edits, split.eol);
+  const result = text.slice(0, split.yamlStart) + yaml + text.slice(split.yamlStart + split.yaml.length);
+  verifyEdits(YAML, text, result, edits);
+  return result;
+}
+
+function parseForEdit(YAML: typeof import('yaml'), yaml: string): Document {
+  return YAML.parseDocument(yaml, { keepSourceTokens: true, uniqueKeys: false });
+}
+
+/** Each edit planned on a fresh parse of the block as the edits before it left it. */
+function editsOneByOne(
+  YAML: typeof import('yaml'),
+  block: string,
+  edits: readonly FrontmatterEdit[],
+  eol: string,
+): string {
+  let yaml = block;
   for (const edit of edits) {
-    const doc = YAML.parseDocument(yaml, { keepSourceTokens: true, uniqueKeys: false });
-    const change = planEdit(YAML, doc, yaml, edit, split.eol);
+    const change = planEdit(YAML, parseForEdit(YAML, yaml), yaml, edit, eol);
     yaml = yaml.slice(0, change.start) + change.text + yaml.slice(change.end);
   }
-  const result = text.slice(0, split.yamlStart) + yaml + text.slice(split.yamlStart + split.yaml.length);
-  verifyEdits(text, result, edits);
-  return result;
+  return yaml;
+}
+
+/**
+ * The same result as editsOneByOne from a single parse (each parse of a cold `yaml` costs milliseconds):
+ * an edit of a key the block has changes only that key's value, or adds after the end of its list, so
+ * edits of different keys never overlap and are applied from the last one back; keys the block does not
+ * have yet are added at its end in the order given, which is where one-by-one edits put them too. Null
+ * (take them one by one) when a key is edited twice or two changes would touch.
+ */
+function editsInOnePass(
+  YAML: typeof import('yaml'),
+  block: string,
+  edits: readonly FrontmatterEdit[],
+  eol: string,
+): string | null {
+  if (new Set(edits.map((edit) => edit.key)).size !== edits.length) return null;
+  const doc = parseForEdit(YAML, block);
+  const changes: TextChange[] = [];
+  let added = '';
+  for (const edit of edits) {
+    if (findPair(YAML, doc, edit.key)) changes.push(planEdit(YAML, doc, block, edit, eol));
+    else added += newKeyText(YAML, edit, eol);
+  }
+  changes.sort((a, b) => b.start - a.start);
+  let yaml = block;
+  let limit = block.length;
+  for (const change of changes) {
+    if (change.end > limit || (change !== changes[0] && change.end === limit)) return null;
+    yaml = yaml.slice(0, change.start) + change.text + yaml.slice(change.end);
+    limit = change.start;
+  }
+  return yaml + added;
+}
+
+function findPair(YAML: typeof import('yaml'), doc: Document, key: string): Pair | undefined {
+  const root = doc.contents;
+  return YAML.isMap(root)
+    ? (root as YAMLMap).items.find((item) => YAML.isScalar(item.key) && (item.key as Scalar).value === key)
+    : undefined;
+}
+
+/** The lines that add a key the block does not have, at its end. */
+function newKeyText(YAML: typeof import('yaml'), edit: FrontmatterEdit, eol: string): string {
+  return edit.kind === 'set'
+    ? `${edit.key}:${renderInlineValue(YAML, edit.value, undefined)}${eol}`
+    : `${edit.key}:${eol}${renderBlockItem(YAML, edit.item, 0, undefined, eol)}`;
 }
 
 function planEdit(
@@ -178,17 +239,8 @@ function planEdit(
   edit: FrontmatterEdit,
   eol: string,
 ): TextChange {
-  const root = doc.contents;
-  const pair = YAML.isMap(root)
-    ? (root as YAMLMap).items.find((item) => YAML.isScalar(item.key) && (item.key as Scalar).value === edit.key)
-    : undefined;
-  if (!pair) {
-    const line =
-      edit.kind === 'set'
-        ? `${edit.key}:${renderInlineValue(YAML, edit.value, undefined)}${eol}`
-        : `${edit.key}:${eol}${renderBlockItem(YAML, edit.item, 0, undefined, eol)}`;
-    return { start: yaml.length, end: yaml.length, text: line };
-  }
+  const pair = findPair(YAML, doc, edit.key);
+  if (!pair) return { start: yaml.length, end: yaml.length, text: newKeyText(YAML, edit, eol) };
   return edit.kind === 'set'
     ? planSet(YAML, pair, yaml, edit.value, eol)
     : planAppend(YAML, pair, yaml, edit.item, eol);
@@ -312,9 +364,16 @@ export function renderScalar(YAML: typeof import('yaml'), value: string, style: 
   return plain.includes('\n') ? JSON.stringify(value) : plain;
 }
 
-function verifyEdits(before: string, after: string, edits: readonly FrontmatterEdit[]): void {
-  const old = parseFrontmatter(before);
-  const now = parseFrontmatter(after);
+function verifyEdits(YAML: typeof import('yaml'), before: string, after: string, edits: readonly FrontmatterEdit[]) {
+  // Read back with the `yaml` the edit has loaded already; only a block it cannot read takes the slower
+  // way through gray-matter, so a lane change never loads gray-matter, js-yaml and esprima.
+  // Both sides are read by the same reader, so a difference is the edit's and never the readers'.
+  let old = parseWithYaml(YAML, before);
+  let now = parseWithYaml(YAML, after);
+  if (!old || !now) {
+    old = parseFrontmatter(before);
+    now = parseFrontmatter(after);
+  }
   if (!old.ok || !now.ok) throw new Error('frontmatter edit produced unreadable YAML');
   const expected: FrontmatterData = { ...old.data };
   for (const edit of edits) {
@@ -327,6 +386,37 @@ function verifyEdits(before: string, after: string, edits: readonly FrontmatterE
     throw new Error('frontmatter edit did not read back as intended');
   }
   if (body(before, old.split) !== body(after, now.split)) throw new Error('frontmatter edit changed the body');
+}
+
+/**
+ * Reads the frontmatter of a file about to be edited (the same result as parseFrontmatter), with the
+ * `yaml` package the edit loads anyway; see parseWithYaml for when gray-matter still reads it.
+ */
+export async function parseFrontmatterForEdit(text: string): Promise<ParsedFrontmatter> {
+  return parseWithYaml(await loadYaml(), text) ?? parseFrontmatter(text);
+}
+
+/**
+ * The frontmatter as `yaml` reads it in YAML 1.1 mode, or null when `yaml` reports any error or warning
+ * (then parseFrontmatter, through gray-matter's js-yaml, decides, with its own message and line).
+ * YAML 1.1 mode types plain scalars at least as eagerly as js-yaml (yes/no, octal, sexagesimal, dates,
+ * merge keys), so a value that js-yaml would not read back as the string kit wrote does not read back
+ * as that string here either; keys and strings read the same. Dates become strings as in parseFrontmatter.
+ */
+function parseWithYaml(YAML: typeof import('yaml'), text: string): ParsedFrontmatter | null {
+  const split = splitFrontmatter(text);
+  if (!split.ok) return split;
+  const doc = YAML.parseDocument(split.yaml, { version: '1.1', merge: true, uniqueKeys: true });
+  if (doc.errors.length > 0 || doc.warnings.length > 0) return null;
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch {
+    return null;
+  }
+  // Anything but a mapping (an empty block included, which gray-matter reads as {}) is left to gray-matter.
+  if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) return null;
+  return { ok: true, split, data: normalizeDates(data) as FrontmatterData, keyLines: topLevelKeyLines(split) };
 }
 
 // js-yaml reads plain numbers and booleans; kit writes strings. Compare as strings so `shell_pid: 123`

@@ -183,7 +183,12 @@ export class Git {
 
   /** Every worktree of the repository (the main one first), from `git worktree list --porcelain -z`. */
   async worktrees(): Promise<WorktreeEntry[]> {
-    const output = await this.raw(['worktree', 'list', '--porcelain', '-z']);
+    // Spawned directly, not through simple-git: a lane change needs no other simple-git call, so it
+    // never loads that package.
+    const args = ['worktree', 'list', '--porcelain', '-z'];
+    const result = await this.spawnGit(args);
+    if (result.exitCode !== 0) throw new GitCommandError(args, result.exitCode, result.stderr);
+    const output = result.stdout.toString('utf8');
     const entries: WorktreeEntry[] = [];
     let current: WorktreeEntry | undefined;
     for (const field of output.split('\0')) {
@@ -353,19 +358,25 @@ export class GitPlumbing {
     return this.output(['hash-object', '-w', '--stdin'], content);
   }
 
-  /** The tree of `commit` with `path` set to `blob`, built in a temporary index (the real one is untouched). */
+  /**
+   * The tree of `commit` with `path` set to `blob`, built in a temporary index (the real one is untouched).
+   * `blob` may still be on its way: the commit's tree is read into the index meanwhile. If it fails, so
+   * does this, once the read is over (so the temporary index is never left behind).
+   */
   async treeWithBlob(
     commit: string,
     path: string,
-    blob: string,
+    blob: string | Promise<string>,
     stateDir: string,
     removePath: string | null = null,
   ): Promise<string> {
     const index = join(stateDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`);
     const env = { GIT_INDEX_FILE: index };
     try {
-      await this.output(['read-tree', commit], undefined, { env });
-      const update = ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`];
+      const [read, id] = await Promise.allSettled([this.output(['read-tree', commit], undefined, { env }), blob]);
+      if (id.status === 'rejected') throw id.reason;
+      if (read.status === 'rejected') throw read.reason;
+      const update = ['update-index', '--add', '--cacheinfo', `100644,${id.value},${path}`];
       if (removePath) update.push('--force-remove', removePath);
       await this.output(update, undefined, { env });
       return await this.output(['write-tree'], undefined, { env });

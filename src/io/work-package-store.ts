@@ -75,15 +75,22 @@ async function commitOnTarget(
 ): Promise<WorkPackageWriteResult> {
   const git = new GitPlumbing(workspace.git);
   const ref = `refs/heads/${write.targetBranch}`;
+  const destination = write.renameTo ?? write.file;
   // The lock serializes kit's writers; a retry covers a user's own commit landing in between.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const old = await git.resolveCommit(ref);
+    const { old, checkout } = await targetState(workspace, write.targetBranch);
     if (!old) {
       throw new KitError(`the target branch ${write.targetBranch} does not exist`, {
         hint: "create it, or set target_branch in the feature's meta.json to the branch features merge into",
       });
     }
-    const bytes = await git.readBlob(old, write.file);
+    // What only depends on `old` is read at once: the file, whether the destination is taken, and the
+    // checkout's index entry of the file.
+    const [bytes, destinationTaken, staged] = await Promise.all([
+      git.readBlob(old, write.file),
+      destination !== write.file ? git.readBlob(old, destination) : null,
+      checkout ? stagedChange(workspace, checkout, write.file) : false,
+    ]);
     if (!bytes) {
       throw new KitError(`${write.file} is not committed on ${write.targetBranch}, where kit keeps lane state`, {
         hint: `commit the planning files first: git add ${write.file.replace(/\/tasks\/.*$/, '')} && git commit -m "Plan"`,
@@ -91,29 +98,31 @@ async function commitOnTarget(
       });
     }
     const current = bytes.toString('utf8');
-    const destination = write.renameTo ?? write.file;
-    if (destination !== write.file && (await git.readBlob(old, destination))) {
+    if (destinationTaken) {
       throw new KitError(`${destination} already exists on ${write.targetBranch}`, {
         hint: 'two files claim this work package; remove one, then run kit again',
       });
     }
-    const checkout = await checkoutOf(workspace, write.targetBranch);
-    if (checkout) await refuseLocalEdits(workspace, checkout, write.file, current, write.targetBranch);
-    if (checkout && destination !== write.file && existsSync(join(checkout, destination))) {
-      throw new KitError(`${destination} exists (untracked) in ${checkout}`, {
-        hint: 'move it away, then run kit again',
-      });
-    }
-    if (checkout) await waitForIndexLock(checkout);
-    const content = await write.transform(current);
-    const blob = await git.writeBlob(content);
+    // The checks and the new content; the commit's tree is read into a temporary index meanwhile.
+    const prepared = (async () => {
+      if (checkout) refuseLocalEdits(checkout, write.file, current, staged, write.targetBranch);
+      if (checkout && destination !== write.file && existsSync(join(checkout, destination))) {
+        throw new KitError(`${destination} exists (untracked) in ${checkout}`, {
+          hint: 'move it away, then run kit again',
+        });
+      }
+      if (checkout) await waitForIndexLock(checkout);
+      const content = await write.transform(current);
+      return { content, blob: await git.writeBlob(content) };
+    })();
     const tree = await git.treeWithBlob(
       old,
       destination,
-      blob,
+      prepared.then(({ blob }) => blob),
       stateDir,
       destination !== write.file ? write.file : null,
     );
+    const { content, blob } = await prepared;
     const commit = await git.commitTree(tree, [old], write.message(current));
     if (!(await git.compareAndSwapRef(ref, commit, old))) continue;
     if (checkout) {
@@ -171,29 +180,39 @@ async function undoLaneCommit(
   );
 }
 
-/** The worktree that has `branch` checked out, if any. */
-async function checkoutOf(workspace: Workspace, branch: string): Promise<string | null> {
+/**
+ * The commit the target branch is at and the worktree that has it checked out, if any, from one
+ * `git worktree list`: a checkout's HEAD is the branch's tip, so only a branch checked out nowhere needs
+ * resolving on its own. (Either way the compare-and-swap on the branch proves it did not move since.)
+ */
+async function targetState(
+  workspace: Workspace,
+  branch: string,
+): Promise<{ old: string | null; checkout: string | null }> {
   const worktrees = await workspace.git.worktrees();
-  return worktrees.find((worktree) => worktree.branch === branch && !worktree.bare)?.path ?? null;
+  const checkedOut = worktrees.find((worktree) => worktree.branch === branch && !worktree.bare);
+  // An unborn branch is listed with an all-zero HEAD.
+  const head = checkedOut?.head && !/^0+$/.test(checkedOut.head) ? checkedOut.head : null;
+  const old = head ?? (await new GitPlumbing(workspace.git).resolveCommit(`refs/heads/${branch}`));
+  return { old, checkout: checkedOut?.path ?? null };
 }
 
-async function refuseLocalEdits(
-  workspace: Workspace,
-  checkout: string,
-  file: string,
-  committed: string,
-  branch: string,
-): Promise<void> {
+/** True when the checkout's index has a change of `file` against its HEAD (staged edits). */
+async function stagedChange(workspace: Workspace, checkout: string, file: string): Promise<boolean> {
+  const staged = await workspace.git.spawnGit(['diff', '--cached', '--quiet', '--', file], undefined, {
+    cwd: checkout,
+  });
+  return staged.exitCode !== 0;
+}
+
+function refuseLocalEdits(checkout: string, file: string, committed: string, staged: boolean, branch: string): void {
   let working: string | null = null;
   try {
     working = readFileSync(join(checkout, file), 'utf8');
   } catch {
     working = null;
   }
-  const staged = await workspace.git.spawnGit(['diff', '--cached', '--quiet', '--', file], undefined, {
-    cwd: checkout,
-  });
-  if (working !== committed || staged.exitCode !== 0) {
+  if (working !== committed || staged) {
     throw new KitError(`${file} has uncommitted edits in ${checkout}`, {
       hint: `commit them (git -C ${checkout} commit ${file}) or discard them (git -C ${checkout} checkout -- ${file}), then run kit again; kit records lane changes as commits on ${branch} and will not overwrite your edits`,
     });

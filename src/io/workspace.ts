@@ -6,6 +6,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, KitError } from '../errors.js';
+import { checkedOutBranchOnDisk } from './checkout.js';
 import { DEFAULT_CONFIG, type KitConfig, readConfig } from './config.js';
 import { resolveInside } from './files.js';
 import { Git } from './git.js';
@@ -63,4 +64,10 @@ export async function openWorkspace(cwd: string, options: { ignoreConfig?: boole
 /** kit's own scratch space inside the git common dir (shared by all worktrees, never committed). */
 export function kitStateDir(workspace: Pick<Workspace, 'commonDir'>): string {
   return join(workspace.commonDir, 'kit');
+}
+
+/** The branch the main checkout has out, or null when its HEAD is detached. */
+export async function mainCheckoutBranch(workspace: Pick<Workspace, 'root' | 'git'>): Promise<string | null> {
+  const onDisk = checkedOutBranchOnDisk(workspace.root);
+  return onDisk === undefined ? workspace.git.currentBranch() : onDisk;
 }

@@ -4,7 +4,7 @@ import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { addReviewFeedback } from '../domain/review-feedback.js';
 import { fileForLane } from '../domain/work-package.js';
 import { KitError } from '../errors.js';
-import { editFrontmatter, type FrontmatterEdit, parseFrontmatter, replaceBody } from '../io/frontmatter.js';
+import { editFrontmatter, type FrontmatterEdit, parseFrontmatterForEdit, replaceBody } from '../io/frontmatter.js';
 import { GitPlumbing } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
@@ -90,7 +90,7 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
     renameTo: fileForLane(wp, to),
     message: () => laneChangeMessage(feature.name, wp.id, from, to, input.force ? 'Forced with --force.' : note),
     transform: async (current) => {
-      const fresh = parseFrontmatter(current);
+      const fresh = await parseFrontmatterForEdit(current);
       if (!fresh.ok) throw new KitError(`${wp.file}:${fresh.line}: ${fresh.reason}`, { file: wp.file });
       const nowLane = parseLane(fresh.data.lane) ?? from;
       if (nowLane !== from) {

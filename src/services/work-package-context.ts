@@ -3,7 +3,7 @@ import { normalizeWorkPackageId, parseWorkPackageBranch } from '../domain/identi
 import type { WorkPackage } from '../domain/work-package.js';
 import { KitError } from '../errors.js';
 import { listFeatureDirs, loadFeatures, loadLaneState } from '../io/feature-store.js';
-import type { Workspace } from '../io/workspace.js';
+import { mainCheckoutBranch, type Workspace } from '../io/workspace.js';
 import { selectFeature } from './feature-selection.js';
 
 export interface WorkPackageContext {
@@ -31,7 +31,7 @@ export function parseWorkPackageArgument(value: string): string {
 export async function targetBranchOf(workspace: Workspace, feature: Feature): Promise<string> {
   const declared = feature.meta?.targetBranch?.trim();
   if (declared) return declared;
-  const current = await workspace.git.currentBranch();
+  const current = await mainCheckoutBranch(workspace);
   if (!current) {
     throw new KitError(`${feature.name}/meta.json has no target_branch and the main checkout is detached`, {
       hint: `add "target_branch": "main" (the branch the feature merges into) to ${feature.path}/meta.json`,

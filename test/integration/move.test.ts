@@ -269,6 +269,35 @@ describe('kit move', () => {
     expect(frontmatterOf(fx.repo.read(fx.file('WP01'))).lane).toBe('doing');
   });
 
+  it('in the lane-folder layout, moves the file to its new lane folder in the one commit', async () => {
+    const fx = await makeFeatureRepo();
+    // The older Spec Kitty layout: the lane is the folder (tasks/planned/WP01-x.md).
+    const flat = fx.file('WP01');
+    const inFolder = flat.replace('/tasks/', '/tasks/planned/');
+    fx.repo.write(inFolder, fx.repo.read(flat));
+    fx.repo.git(['rm', '-q', flat]);
+    fx.repo.git(['add', inFolder]);
+    fx.repo.git(['commit', '-q', '-m', 'Lane folders']);
+    const planned = tip(fx);
+
+    await move(fx, ['WP01', '--to', 'doing']);
+
+    const moved = inFolder.replace('/tasks/planned/', '/tasks/doing/');
+    const commits = commitsBetween(fx.repo, planned, 'main');
+    expect(commits.map((commit) => commit.files.sort())).toEqual([[moved, inFolder].sort()]);
+    expect(frontmatterOf(fx.repo.git(['show', `main:${moved}`])).lane).toBe('doing');
+    expect(fx.repo.read(moved)).toBe(fx.repo.git(['show', `main:${moved}`]));
+    expect(fx.repo.git(['status', '--porcelain'])).toBe('');
+
+    // A file already in the destination folder on the branch: refused, nothing committed.
+    fx.repo.write(inFolder, fx.repo.read(moved));
+    fx.repo.git(['add', inFolder]);
+    fx.repo.git(['commit', '-q', '-m', 'A second copy']);
+    const before = tip(fx);
+    expectRefused(await fx.repo.kit(['move', 'WP01', '--to', 'planned']), /already exists on main/);
+    expect(tip(fx)).toBe(before);
+  });
+
   it('refuses when the WP file itself has uncommitted edits in the main checkout, and commits nothing', async () => {
     const fx = await makeFeatureRepo();
     const planned = tip(fx);

@@ -1,4 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,11 +82,51 @@ describe('FrontmatterCache', () => {
       cache.parseBlob('tasks/WP01.md', gitBlobId(bytes), () => bytes);
     }
     cache.save();
-    const stored = JSON.parse(readFileSync(join(dir, 'cache', 'frontmatter-v3.json'), 'utf8')) as {
+    const files = readdirSync(join(dir, 'cache', 'frontmatter-v4'));
+    expect(files).toHaveLength(1);
+    const stored = JSON.parse(readFileSync(join(dir, 'cache', 'frontmatter-v4', files[0] ?? ''), 'utf8')) as {
       entries: Record<string, { value: { data: Record<string, unknown> } }>;
     };
     expect(Object.keys(stored.entries)).toEqual(['blob:tasks/WP01.md']);
     expect(stored.entries['blob:tasks/WP01.md']?.value.data).toEqual({ lane: 'planned' });
+  });
+
+  it('keeps each feature in a file of its own', () => {
+    const dir = tempDir();
+    const cache = FrontmatterCache.open(join(dir, 'cache'));
+    const bytes = Buffer.from('---\nlane: planned\n---\n');
+    for (const feature of ['001-a', '002-b', '003-c']) {
+      cache.parseBlob(`kitty-specs/${feature}/tasks/WP01.md`, gitBlobId(bytes), () => bytes);
+    }
+    cache.save();
+    const shards = join(dir, 'cache', 'frontmatter-v4');
+    const files = readdirSync(shards);
+    expect(files).toHaveLength(3);
+    // Spoil every feature's file but 002-b's: 002-b still answers without a read, 001-a needs one.
+    for (const file of files) {
+      if (!readFileSync(join(shards, file), 'utf8').includes('002-b')) writeFileSync(join(shards, file), 'not json');
+    }
+    const again = FrontmatterCache.open(join(dir, 'cache'));
+    let reads = 0;
+    const read = () => {
+      reads++;
+      return bytes;
+    };
+    again.parseBlob('kitty-specs/002-b/tasks/WP01.md', gitBlobId(bytes), read);
+    expect(reads).toBe(0);
+    again.parseBlob('kitty-specs/001-a/tasks/WP01.md', gitBlobId(bytes), read);
+    expect(reads).toBe(1);
+  });
+
+  it('removes the single file of the earlier format when it writes', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'cache'));
+    writeFileSync(join(dir, 'cache', 'frontmatter-v3.json'), '{}');
+    const cache = FrontmatterCache.open(join(dir, 'cache'));
+    const bytes = Buffer.from('---\nlane: planned\n---\n');
+    cache.parseBlob('kitty-specs/001-a/tasks/WP01.md', gitBlobId(bytes), () => bytes);
+    cache.save();
+    expect(readdirSync(join(dir, 'cache'))).toEqual(['frontmatter-v4']);
   });
 
   it('reports binary content as such', () => {

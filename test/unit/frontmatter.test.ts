@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { editFrontmatter, parseFrontmatter, splitFrontmatter } from '../../src/io/frontmatter.js';
+import {
+  editFrontmatter,
+  type FrontmatterEdit,
+  parseFrontmatter,
+  parseFrontmatterForEdit,
+  splitFrontmatter,
+} from '../../src/io/frontmatter.js';
 import { corpusAvailable, corpusWorkPackageFiles } from '../helpers/corpus.js';
 
 function changedLines(before: string, after: string): { removed: string[]; added: string[] } {
@@ -155,6 +161,62 @@ describe('editFrontmatter', () => {
   });
 });
 
+/** The edits one call at a time: each planned on the text the ones before it left. */
+async function editOneByOne(text: string, edits: readonly FrontmatterEdit[]): Promise<string> {
+  let result = text;
+  for (const edit of edits) result = await editFrontmatter(result, [edit]);
+  return result;
+}
+
+const laneChange: readonly FrontmatterEdit[] = [
+  { kind: 'set', key: 'lane', value: 'doing' },
+  { kind: 'set', key: 'agent', value: 'claude' },
+  { kind: 'set', key: 'shell_pid', value: '4242' },
+  { kind: 'set', key: 'review_status', value: 'has_feedback' },
+  { kind: 'append', key: 'history', item: entry },
+  { kind: 'set', key: 'dependencies', value: ['WP01', 'WP02'] },
+  { kind: 'set', key: 'base_commit', value: null },
+];
+
+describe('editFrontmatter with several edits', () => {
+  it('gives what the edits give one at a time, for existing keys, new keys and lists', async () => {
+    for (const text of [
+      '---\nwork_package_id: WP03\nlane: "planned"\nagent:\ndependencies: []\nhistory:\n- lane: planned\n  at: x\n---\nbody\n',
+      '---\r\nlane: planned # here\r\ndependencies:\r\n  - WP01\r\nhistory: []\r\nshell_pid: 1\r\n---\r\n',
+      '---\ntitle: t\n---\n',
+      '---\nhistory:\n  - lane: planned\n    agent: "a"\nlane: planned\n---\n',
+    ]) {
+      expect(await editFrontmatter(text, laneChange), text).toBe(await editOneByOne(text, laneChange));
+    }
+  });
+
+  it('takes a key edited twice one edit at a time', async () => {
+    const text = '---\nlane: planned\nhistory: []\n---\n';
+    const twice: FrontmatterEdit[] = [
+      { kind: 'append', key: 'history', item: entry },
+      { kind: 'append', key: 'history', item: { ...entry, lane: 'for_review' } },
+    ];
+    expect(await editFrontmatter(text, twice)).toBe(await editOneByOne(text, twice));
+  });
+});
+
+describe('parseFrontmatterForEdit', () => {
+  it('reads what parseFrontmatter reads, errors included', async () => {
+    for (const text of [
+      '---\r\n# c\r\ncreated_at: 2026-03-18\r\nlane: "done"\r\n---\r\nx',
+      '---\nlane: \'for_review\'\ndependencies: [WP01, "WP02"]\nshell_pid: 123\nagent:\nhistory:\n- lane: doing\n  at: 2026-01-02T03:04:05Z\n---\n',
+      '---\ntitle: x\nlane: [doing\nagent: a\n---\n',
+      '---\nlane: done\nlane: doing\n---\n',
+      '---\n- a\n---\n',
+      '---\n# only a comment\n---\nbody\n',
+      '---\n~\n---\n',
+      '# no frontmatter\n',
+    ]) {
+      expect(await parseFrontmatterForEdit(text), text).toEqual(parseFrontmatter(text));
+    }
+  });
+});
+
 describe.skipIf(!corpusAvailable)('the real corpus', () => {
   const files = corpusWorkPackageFiles();
 
@@ -168,6 +230,8 @@ describe.skipIf(!corpusAvailable)('the real corpus', () => {
       const parsed = parseFrontmatter(text);
       expect(parsed.ok, file).toBe(true);
       if (!parsed.ok) continue;
+      expect(await parseFrontmatterForEdit(text), file).toEqual(parsed);
+      expect(await editFrontmatter(text, laneChange), file).toBe(await editOneByOne(text, laneChange));
       const target = parsed.data.lane === 'done' ? 'for_review' : 'done';
       const moved = await editFrontmatter(text, [{ kind: 'set', key: 'lane', value: target }]);
       const diff = changedLines(text, moved);
