@@ -4,7 +4,7 @@ import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { fileForLane } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
 import { resolveInside, toRepoPath } from '../io/files.js';
-import { editFrontmatter, type FrontmatterEdit, parseFrontmatter } from '../io/frontmatter.js';
+import { editFrontmatter, type FrontmatterEdit, parseFrontmatterForEdit } from '../io/frontmatter.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
@@ -194,7 +194,7 @@ async function alreadyStarted(
   // Read the WP as it is on the target branch now: the snapshot may predate the other agent's claim.
   const tip = await git.resolveCommit(`refs/heads/${targetBranch}`);
   const bytes = tip ? await git.readBlob(tip, wp.file) : null;
-  const fresh = bytes ? parseFrontmatter(bytes.toString('utf8')) : null;
+  const fresh = bytes ? await parseFrontmatterForEdit(bytes.toString('utf8')) : null;
   const data = fresh?.ok ? fresh.data : {};
   const holder = typeof data.agent === 'string' && data.agent ? data.agent : null;
   const lane = typeof data.lane === 'string' ? data.lane : wp.lane;
@@ -304,7 +304,7 @@ async function recordDoing(
     renameTo: fileForLane(wp, 'doing'),
     message: () => laneChangeMessage(feature.name, wp.id, 'planned', 'doing', input.detail),
     transform: async (current) => {
-      const fresh = parseFrontmatter(current);
+      const fresh = await parseFrontmatterForEdit(current);
       if (!fresh.ok) throw new KitError(`${wp.file}:${fresh.line}: ${fresh.reason}`);
       if (fresh.data.lane !== 'planned') throw input.taken(fresh.data);
       const shellPid = String(process.ppid);
