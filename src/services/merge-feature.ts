@@ -923,10 +923,23 @@ async function cleanUp(context: MergeContext, merged: MergeState['planned']): Pr
   report.archiveRefs.push(...archives.map((archive) => archive.ref));
 
   const keptWorktree = new Set<string>();
-  for (const planned of merged) {
-    const worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === planned.branch);
+  // The next worktree's `git status` runs while this one is being removed (a removal is mostly disk
+  // work, a status mostly lstat calls). `git worktree remove` itself refuses modified and untracked
+  // files, so all a status read that moment early could miss is an ignored file created in that moment.
+  let upcoming: { path: string; entries: Promise<StatusEntry[]> } | null = null;
+  for (const [index, planned] of merged.entries()) {
+    const worktrees = await workspace.git.worktrees();
+    const worktree = worktrees.find((entry) => entry.branch === planned.branch);
+    const known =
+      worktree && upcoming?.path === worktree.path ? await upcoming.entries.catch(() => undefined) : undefined;
+    const next = merged[index + 1];
+    const nextWorktree = next && worktrees.find((entry) => entry.branch === next.branch && !entry.prunable);
+    upcoming = nextWorktree
+      ? { path: nextWorktree.path, entries: git.status(nextWorktree.path, { ignored: true }) }
+      : null;
+    upcoming?.entries.catch(() => undefined); // awaited on the next round, or read again there
     if (!worktree) continue;
-    const reason = await reasonToKeep(context, worktree);
+    const reason = await reasonToKeep(context, worktree, known);
     const removed = reason ? null : await workspace.git.spawnGit(['worktree', 'remove', worktree.path]);
     if (removed?.exitCode === 0) {
       report.removedWorktrees.push(worktree.path);
