@@ -35,6 +35,8 @@ interface PendingJob {
 const NO_DIRECTORY = 201;
 const SHELL = '/bin/sh';
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The niceness of a low-priority job, as `nice -n` takes it. */
+const LOW_PRIORITY = 10;
 
 export class GitShell {
   private readonly pending = new Map<number, PendingJob>();
@@ -83,6 +85,7 @@ export class GitShell {
     cwd: string,
     input: string | Buffer | undefined,
     extraEnv: Record<string, string> = {},
+    lowPriority = false,
   ): Promise<ShellGitResult> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
@@ -95,8 +98,13 @@ export class GitShell {
     const exports = Object.entries(extraEnv)
       .map(([name, value]) => `export ${name}=${quote(value)}; `)
       .join('');
+    const git = `git ${args.map(quote).join(' ')}`;
+    // `nice` is POSIX, but a minimal system may lack it: then the job runs at normal priority.
+    const run = lowPriority
+      ? `if command -v nice >/dev/null 2>&1; then exec nice -n ${LOW_PRIORITY} ${git}; else exec ${git}; fi`
+      : `exec ${git}`;
     const command =
-      `{ ( cd ${quote(cwd)} 2>/dev/null || exit ${NO_DIRECTORY}; ${exports}exec git ${args.map(quote).join(' ')} )` +
+      `{ ( cd ${quote(cwd)} 2>/dev/null || exit ${NO_DIRECTORY}; ${exports}${run} )` +
       ` <${quote(stdin)} >${quote(file('out'))} 2>${quote(file('err'))}; echo "${id} $?"; } &\n`;
     return new Promise<ShellGitResult>((resolve, reject) => {
       const finish = (result: ShellGitResult) => {

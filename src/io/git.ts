@@ -17,6 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +56,11 @@ export interface SpawnOptions {
   /** Extra variables, e.g. GIT_INDEX_FILE for a temporary index. */
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * Run at a lower CPU priority (nice 10): for throughput work, such as the worktree statuses of a merge
+   * preflight, that runs alongside a chain of short git processes whose latency decides the wall time.
+   */
+  lowPriority?: boolean;
 }
 
 export interface WorktreeEntry {
@@ -66,6 +72,9 @@ export interface WorktreeEntry {
   locked: string | null;
   prunable: string | null;
 }
+
+/** The niceness of low-priority git processes (see SpawnOptions.lowPriority). */
+const LOW_PRIORITY = 10;
 
 /** One shell for the whole process, started on the first git command (see src/io/git-shell.ts). */
 let sharedShell: { environment: string; shell: GitShell | null } | undefined;
@@ -130,7 +139,9 @@ export class Git {
   /** Runs git with optional stdin and returns the exit code as it is (nothing is thrown for non-zero). */
   spawnGit(args: readonly string[], input?: string | Buffer, options: SpawnOptions = {}): Promise<SpawnResult> {
     const shell = this.gitShell();
-    if (shell?.accepts(options.env)) return shell.run(args, options.cwd ?? this.cwd, input, options.env);
+    if (shell?.accepts(options.env)) {
+      return shell.run(args, options.cwd ?? this.cwd, input, options.env, options.lowPriority);
+    }
     return new Promise((resolve, reject) => {
       const env = options.env ? { ...this.env, ...options.env } : this.env;
       const child = spawn('git', [...args], { cwd: options.cwd ?? this.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -139,6 +150,13 @@ export class Git {
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
       child.on('error', reject);
+      if (options.lowPriority && child.pid !== undefined) {
+        try {
+          setPriority(child.pid, LOW_PRIORITY);
+        } catch {
+          // Not allowed or already gone: it simply runs at normal priority.
+        }
+      }
       child.on('close', (code) =>
         resolve({ exitCode: code ?? 128, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),
       );
@@ -633,10 +651,12 @@ export class GitPlumbing {
   }
 
   /** Changed, untracked and unmerged paths of a checkout (ignored files only when asked). */
-  async status(checkout: string, options: { ignored?: boolean } = {}): Promise<StatusEntry[]> {
+  async status(checkout: string, options: { ignored?: boolean; lowPriority?: boolean } = {}): Promise<StatusEntry[]> {
     const args = ['status', '--porcelain=v2', '-z', '--untracked-files=all'];
     if (options.ignored) args.push('--ignored=matching');
-    const raw = (await this.output(args, undefined, { cwd: checkout })).split('\0');
+    const raw = (
+      await this.output(args, undefined, { cwd: checkout, lowPriority: options.lowPriority === true })
+    ).split('\0');
     const entries: StatusEntry[] = [];
     for (let i = 0; i < raw.length; i++) {
       const field = raw[i] ?? '';

@@ -433,7 +433,9 @@ async function inspectWorktrees(
   const branches = new Set(feature.workPackages.map((wp) => workPackageBranch(feature.name, wp.id)));
   const live = worktrees.filter((entry) => entry.branch && branches.has(entry.branch) && !entry.prunable);
   const inspected = await mapLimited(live, STATUS_CONCURRENCY, async ({ branch, path }) => {
-    const entries = await context.git.status(path, { ignored: true });
+    // At a lower priority: the build's chain of merge-tree and commit-tree runs meanwhile, one process
+    // after the other, and its latency, not the statuses' total work, decides when the merge is ready.
+    const entries = await context.git.status(path, { ignored: true, lowPriority: true });
     const dirtyFiles = entries.filter((entry) => entry.code !== '!!').map((entry) => entry.path);
     return [
       branch as string,

@@ -64,6 +64,18 @@ describe('git through the shell (src/io/git-shell.ts)', () => {
     await expect(shell.run(['status'], join(makeTempDir(), 'gone'), undefined)).rejects.toThrow(/no such directory/);
   });
 
+  it('runs a low-priority job ten steps nicer', async () => {
+    // A stand-in for git that prints its own niceness.
+    const bin = makeTempDir();
+    writeFileSync(join(bin, 'git'), '#!/bin/sh\nnice\n', { mode: 0o755 });
+    const withFake = { ...env, PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const shell = GitShell.start(withFake);
+    if (!shell) return;
+    const normal = Number((await shell.run(['x'], bin, undefined)).stdout.toString('utf8'));
+    const low = Number((await shell.run(['x'], bin, undefined, {}, true)).stdout.toString('utf8'));
+    expect(low).toBe(Math.min(19, normal + 10));
+  });
+
   it('says so when git is not on PATH, rather than returning an exit code', async () => {
     const shell = GitShell.start({ ...env, PATH: makeTempDir() });
     if (!shell) return;
