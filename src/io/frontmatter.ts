@@ -152,6 +152,17 @@ export async function loadYaml(): Promise<typeof import('yaml')> {
 }
 
 /**
+ * Loads `yaml` and runs it once on a tiny document, in the background: for a command that is about to
+ * wait for a slow git process (a worktree checkout) and edits frontmatter afterwards, the loading and
+ * the first, cold parse then happen while git works instead of after it.
+ */
+export function warmUpFrontmatterEditing(): void {
+  loadYaml()
+    .then((YAML) => YAML.parseDocument('lane: planned\n', { version: '1.1' }))
+    .catch(() => undefined);
+}
+
+/**
  * Applies edits to a Markdown file's frontmatter and returns the new text. Only the edited values change;
  * keys that do not exist yet are added at the end of the block. Throws if the result would not read back
  * as intended (a bug, never a half-written file: the caller writes only what this returns).

@@ -125,7 +125,7 @@ export async function collectGitFacts(
 async function branchTips(git: Git): Promise<Map<string, BranchTip>> {
   const output = await git.raw([
     'for-each-ref',
-    '--format=%(refname:short)%00%(objectname)%00%(committerdate:unix)',
+    '--format=%(refname:lstrip=2)%00%(objectname)%00%(committerdate:unix)',
     'refs/heads',
   ]);
   const tips = new Map<string, BranchTip>();

@@ -190,7 +190,7 @@ export class Git {
 
   /** Local branches with the commit each points at. */
   async localBranches(): Promise<Map<string, string>> {
-    const output = await this.raw(['for-each-ref', '--format=%(objectname) %(refname:short)', 'refs/heads']);
+    const output = await this.raw(['for-each-ref', '--format=%(objectname) %(refname:lstrip=2)', 'refs/heads']);
     const branches = new Map<string, string>();
     for (const line of output.split('\n')) {
       const space = line.indexOf(' ');
@@ -610,7 +610,7 @@ export class GitPlumbing {
 
   /** Every local branch with its tip, from one `for-each-ref`. */
   async branchTips(): Promise<Map<string, string>> {
-    const out = await this.output(['for-each-ref', '--format=%(refname:short)%00%(objectname)', 'refs/heads']);
+    const out = await this.output(['for-each-ref', '--format=%(refname:lstrip=2)%00%(objectname)', 'refs/heads']);
     const tips = new Map<string, string>();
     for (const line of out.split('\n')) {
       const [name, sha] = line.split('\0');
@@ -621,7 +621,7 @@ export class GitPlumbing {
 
   /** Local branches whose tips are contained in `commit`, from one `for-each-ref --merged`. */
   async branchesMergedInto(commit: string): Promise<Set<string>> {
-    const out = await this.output(['for-each-ref', `--merged=${commit}`, '--format=%(refname:short)', 'refs/heads']);
+    const out = await this.output(['for-each-ref', `--merged=${commit}`, '--format=%(refname:lstrip=2)', 'refs/heads']);
     return new Set(out.split('\n').filter(Boolean));
   }
 

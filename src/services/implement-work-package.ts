@@ -4,7 +4,12 @@ import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { fileForLane } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
 import { resolveInside, toRepoPath } from '../io/files.js';
-import { editFrontmatter, type FrontmatterEdit, parseFrontmatterForEdit } from '../io/frontmatter.js';
+import {
+  editFrontmatter,
+  type FrontmatterEdit,
+  parseFrontmatterForEdit,
+  warmUpFrontmatterEditing,
+} from '../io/frontmatter.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
@@ -51,7 +56,9 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   const agent = actingAgent(input.agent);
   const warnings: string[] = [];
 
-  const existingTip = await git.resolveCommit(`refs/heads/${branch}`);
+  // Every branch tip this needs (its own, the target's, its dependencies') from one for-each-ref.
+  const branchTips = await git.branchTips();
+  const existingTip = branchTips.get(branch);
   if (existingTip) return alreadyStarted(workspace, context, { branch, worktree, agent, now: input.now });
   if (wp.lane !== 'planned') {
     throw new KitError(`${wp.id} is in ${wp.lane}, and only a planned WP can be started`, {
@@ -75,7 +82,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   }
   const baseIds = [...new Set([...wp.dependencies, ...requested])];
   const tips: { id: string; branch: string; tip: string }[] = [];
-  const targetTip = await git.resolveCommit(`refs/heads/${targetBranch}`);
+  const targetTip = branchTips.get(targetBranch);
   if (!targetTip) {
     throw new KitError(`the target branch ${targetBranch} does not exist`, {
       hint: `create it, or set target_branch in ${feature.path}/meta.json`,
@@ -84,7 +91,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   const landedDependencies: string[] = [];
   for (const id of baseIds) {
     const baseBranch = workPackageBranch(feature.name, id);
-    const tip = await git.resolveCommit(`refs/heads/${baseBranch}`);
+    const tip = branchTips.get(baseBranch);
     if (tip) {
       tips.push({ id, branch: baseBranch, tip });
       continue;
@@ -126,6 +133,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   if (!(await git.compareAndSwapRef(`refs/heads/${branch}`, base.commit, null))) {
     return alreadyStarted(workspace, context, { branch, worktree, agent, now: input.now });
   }
+  warmUpFrontmatterEditing(); // the lane edit comes after the checkout: load its parser meanwhile
   try {
     await git.output(['worktree', 'add', '--quiet', worktree, branch]);
   } catch (error) {
@@ -247,6 +255,7 @@ async function alreadyStarted(
         hint: 'move it away, then run kit implement again',
       });
     }
+    warmUpFrontmatterEditing();
     await git.output(['worktree', 'add', '--quiet', claim.worktree, branch]);
     worktree = claim.worktree;
     createdWorktree = true;

@@ -51,6 +51,19 @@ function parentsOf(fx: FeatureRepo, commit: string): string[] {
 }
 
 describe('kit implement', () => {
+  it('finds its branches by their exact names, even when tags share them (git would print heads/main)', async () => {
+    const fx = await makeFeatureRepo();
+    fx.repo.git(['tag', 'main']);
+    const first = await implement(fx, 'WP01', ['--agent', 'alice']);
+    fx.repo.git(['tag', fx.branch('WP01')]);
+    const again = await implement(fx, 'WP01', ['--agent', 'alice']);
+    expect(again).toBe(first);
+    const status = resultOf<{ features: { workPackages: { id: string; branch: string | null }[] }[] }>(
+      await fx.repo.kit(['status', '--json']),
+    );
+    expect(status.features[0]?.workPackages.find((wp) => wp.id === 'WP01')?.branch).toBe(fx.branch('WP01'));
+  });
+
   it('starts a WP without dependencies: worktree on a new branch from the target, lane doing, base recorded', async () => {
     const fx = await makeFeatureRepo();
     const planned = tip(fx, 'main');
