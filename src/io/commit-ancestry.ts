@@ -7,6 +7,19 @@ import { CommitGraph, parseCommitGraph } from '../domain/commit-graph.js';
 import { GitCommandError } from '../errors.js';
 import type { GitPlumbing } from './git.js';
 
+/** The commits reachable from `tips` and from none of `exclude`, from one `git log` (none without a tip). */
+export async function readCommitGraph(
+  git: GitPlumbing,
+  tips: readonly string[],
+  exclude: readonly string[],
+): Promise<CommitGraph> {
+  const unique = [...new Set(tips)];
+  if (unique.length === 0) return parseCommitGraph('');
+  return parseCommitGraph(
+    await git.output(['log', '--format=%H %P%x00%T%x00%s%x00', ...unique, '--not', ...exclude, '--']),
+  );
+}
+
 export class CommitAncestry {
   private constructor(
     private readonly git: GitPlumbing,
@@ -17,13 +30,7 @@ export class CommitAncestry {
 
   /** Reads the commits reachable from `tips` and not from `target`, with their parents, trees and subjects. */
   static async load(git: GitPlumbing, tips: readonly string[], target: string): Promise<CommitAncestry> {
-    const unique = [...new Set(tips)];
-    // With no tip at all, `git log --not X` would walk HEAD instead of nothing.
-    const output =
-      unique.length === 0
-        ? ''
-        : await git.output(['log', '--format=%H %P%x00%T%x00%s%x00', ...unique, '--not', target, '--']);
-    return new CommitAncestry(git, parseCommitGraph(output), target);
+    return new CommitAncestry(git, await readCommitGraph(git, tips, [target]), target);
   }
 
   /** True when `ancestor` is an ancestor of (or equal to) `descendant`; git's error for an unknown commit. */

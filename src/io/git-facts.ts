@@ -1,8 +1,9 @@
 /**
  * The git truth behind each work package, gathered in a fixed number of git processes whatever the number
- * of WPs: one `for-each-ref` (every branch tip and its commit time), one `worktree list`, one `rev-list`
- * over all WP branches (the commit graph that is not on the target branches, walked here to count commits
- * ahead of a base and behind a dependency), and one `status` per live worktree, run in parallel.
+ * of WPs: one `for-each-ref` (every branch tip and its commit time), one `worktree list`, one `git log`
+ * over all WP branches (the commit graph that is not on the target branches, the same `CommitGraph` the
+ * merge walks, here to count commits ahead of a base and behind a dependency), and one `status` per live
+ * worktree, run in parallel.
  *
  * The tips, the worktree list and the statuses need nothing but the repository, so `prefetchGitFacts`
  * starts them before the caller has read a single WP file: git works while Node parses the lanes.
@@ -10,6 +11,7 @@
 import type { Git, WorktreeEntry } from './git.js';
 import { GitPlumbing } from './git.js';
 import { mapLimited } from '../concurrency.js';
+import { readCommitGraph } from './commit-ancestry.js';
 
 export interface BranchTip {
   tip: string;
@@ -85,10 +87,10 @@ export async function collectGitFacts(
   const started = queries.filter((query) => tips.has(query.branch));
   if (started.length === 0) return facts;
 
-  const graph = await commitGraph(
-    git,
-    [...new Set(started.map((query) => tips.get(query.branch)?.tip ?? ''))],
-    targetBranches.filter((branch) => tips.has(branch)),
+  const graph = await readCommitGraph(
+    new GitPlumbing(git),
+    started.map((query) => tips.get(query.branch)?.tip ?? ''),
+    targetBranches.filter((branch) => tips.has(branch)).map((branch) => `refs/heads/${branch}`),
   );
   const worktreeByBranch = new Map(worktrees.filter((w) => w.branch).map((w) => [w.branch as string, w]));
   const statusByPath = await prefetch.statuses;
@@ -134,39 +136,4 @@ async function branchTips(git: Git): Promise<Map<string, BranchTip>> {
     if (name && tip) tips.set(name, { tip, committedAt: Number(time) || 0 });
   }
   return tips;
-}
-
-interface CommitGraph {
-  /** Commits reachable from `start` that are not on any target branch (memoised). */
-  reach(start: string): Set<string>;
-}
-
-/** The commits on WP branches but not on the targets, with their parents, from one `rev-list`. */
-async function commitGraph(git: Git, tips: readonly string[], targets: readonly string[]): Promise<CommitGraph> {
-  const parents = new Map<string, string[]>();
-  if (tips.length > 0) {
-    const args = ['rev-list', '--parents', ...tips, '--not', ...targets.map((branch) => `refs/heads/${branch}`), '--'];
-    const output = await git.raw(args);
-    for (const line of output.split('\n')) {
-      const [commit, ...rest] = line.split(' ');
-      if (commit) parents.set(commit, rest);
-    }
-  }
-  const memo = new Map<string, Set<string>>();
-  return {
-    reach(start: string): Set<string> {
-      const cached = memo.get(start);
-      if (cached) return cached;
-      const seen = new Set<string>();
-      const stack = [start];
-      while (stack.length > 0) {
-        const commit = stack.pop() as string;
-        if (seen.has(commit) || !parents.has(commit)) continue;
-        seen.add(commit);
-        stack.push(...(parents.get(commit) ?? []));
-      }
-      memo.set(start, seen);
-      return seen;
-    },
-  };
 }

@@ -188,17 +188,6 @@ export class Git {
     return result.exitCode === 0 ? result.stdout.toString('utf8').trim() : null;
   }
 
-  /** Local branches with the commit each points at. */
-  async localBranches(): Promise<Map<string, string>> {
-    const output = await this.raw(['for-each-ref', '--format=%(objectname) %(refname:lstrip=2)', 'refs/heads']);
-    const branches = new Map<string, string>();
-    for (const line of output.split('\n')) {
-      const space = line.indexOf(' ');
-      if (space > 0) branches.set(line.slice(space + 1), line.slice(0, space));
-    }
-    return branches;
-  }
-
   /** Every worktree of the repository (the main one first), from `git worktree list --porcelain -z`. */
   async worktrees(): Promise<WorktreeEntry[]> {
     // Spawned directly, not through simple-git: a lane change needs no other simple-git call, so it

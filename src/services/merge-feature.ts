@@ -785,7 +785,7 @@ async function proveNothingLost(
   // The old target, and for the merge strategy every WP tip, must be contained in the result.
   const mustContain = [state.targetBefore, ...(strategy === 'merge' ? state.planned.map((p) => p.tip) : [])];
   const [resultTree, missing, changed] = await Promise.all([
-    git.treeOf(result),
+    ancestry.treeOf(result),
     git.commitsMissingFrom(mustContain, result),
     git.changedPathsOfPairs([
       ...state.planned.map((planned, index) => ({ from: forkPoints[index] as string, to: planned.tip })),

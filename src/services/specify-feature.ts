@@ -4,6 +4,7 @@ import { featureDirName, isSlug, MAX_SLUG_LENGTH, parseFeatureDirName, slugify }
 import { fillTemplate } from '../domain/template.js';
 import { KitError } from '../errors.js';
 import { toRepoPath } from '../io/files.js';
+import { GitPlumbing } from '../io/git.js';
 import { withLock } from '../io/lock.js';
 import { readTemplate } from '../io/templates.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
@@ -102,7 +103,10 @@ async function highestFeatureNumber(workspace: Workspace): Promise<number> {
     }
   };
   addDir(workspace.specsPath);
-  const [branches, worktrees] = await Promise.all([workspace.git.localBranches(), workspace.git.worktrees()]);
+  const [branches, worktrees] = await Promise.all([
+    new GitPlumbing(workspace.git).branchTips(),
+    workspace.git.worktrees(),
+  ]);
   for (const worktree of worktrees) addDir(join(worktree.path, workspace.config.specsDir));
   const commits = [...new Set(branches.values())];
   const trees = await workspace.git.directoryNames(commits, workspace.config.specsDir);
