@@ -1,5 +1,6 @@
 /** The plain board of `kit status`: every line fits 80 columns, like Spec Kitty's documented board. */
-import { byLane } from '../domain/board.js';
+import { byLane, isCanceled } from '../domain/board.js';
+import { statusLaneMark } from '../ui/state/marks.js';
 import { LANES, type Lane } from '../lanes/lane.js';
 import type { StatusFeature, StatusResult, StatusWorkPackage } from '../services/status.js';
 
@@ -25,6 +26,12 @@ export function formatAge(seconds: number): string {
 
 /** Compact git marks for one WP: `↑3 ✎2 ⚠behind WP01 5m`, or what blocks a planned WP. */
 export function gitMarks(wp: StatusWorkPackage): string {
+  const status = statusLaneMark(wp);
+  const rest = gitOnlyMarks(wp);
+  return status ? `[${status.text}] ${rest}` : rest;
+}
+
+function gitOnlyMarks(wp: StatusWorkPackage): string {
   if (wp.blockedBy.length > 0) return `blocked by ${wp.blockedBy.join(', ')}`;
   if (!wp.git) return wp.lane === 'planned' ? 'ready' : 'no branch';
   const marks = [`↑${wp.git.ahead}`];
@@ -51,9 +58,11 @@ function renderFeature(feature: StatusFeature): string[] {
     ),
   ];
   const lanes = byLane(feature.workPackages);
-  for (const lane of LANES) {
-    const wps = lanes[lane];
-    lines.push('', `${LANE_TITLES[lane]} (${wps.length})`);
+  const canceled = feature.workPackages.filter(isCanceled);
+  const sections: [string, StatusWorkPackage[]][] = LANES.map((lane) => [LANE_TITLES[lane], lanes[lane]]);
+  if (canceled.length > 0) sections.push(['CANCELED', canceled]);
+  for (const [title, wps] of sections) {
+    lines.push('', `${title} (${wps.length})`);
     for (const wp of wps) {
       // 2 + 6 (id) + 30 (title) + 1 + 12 (agent) + 1 + 28 (marks) = 80 columns.
       const line = `  ${wp.id.padEnd(6)}${fitColumn(wp.title, 30)} ${fitColumn(wp.agent ?? '', 12)} ${fitColumn(gitMarks(wp), 28)}`;

@@ -9,9 +9,16 @@ export interface BoardWorkPackage {
   id: string;
   lane: Lane;
   dependencies: readonly string[];
+  /** A 3.x feature's own lane (approved, blocked, canceled, ...); null or absent in the frontmatter formats. */
+  statusLane?: string | null | undefined;
 }
 
-/** The dependencies of a planned WP that are not done yet (unknown ids count as not done). */
+/** A 3.x WP dropped on purpose: finished for the gate, shown apart from the four lanes, not progress. */
+export function isCanceled(wp: Pick<BoardWorkPackage, 'statusLane'>): boolean {
+  return wp.statusLane === 'canceled';
+}
+
+/** The dependencies of a planned WP that are not done yet (unknown ids count as not done; canceled ones do not block). */
 export function blockingDependencies(wp: BoardWorkPackage, all: readonly BoardWorkPackage[]): string[] {
   const lanes = new Map(all.map((candidate) => [candidate.id, candidate.lane]));
   return wp.dependencies.filter((id) => lanes.get(id) !== 'done');
@@ -37,14 +44,17 @@ export function implementCommand(wp: BoardWorkPackage, feature: string, otherFea
   return `kit implement ${wp.id}${base}${otherFeatures ? ` --feature ${feature}` : ''}`;
 }
 
+/** Done out of all WPs; canceled WPs count in neither. */
 export function progress(all: readonly BoardWorkPackage[]): { done: number; total: number; percent: number } {
-  const done = all.filter((wp) => wp.lane === 'done').length;
-  return { done, total: all.length, percent: all.length === 0 ? 0 : Math.round((done / all.length) * 100) };
+  const counted = all.filter((wp) => !isCanceled(wp));
+  const done = counted.filter((wp) => wp.lane === 'done').length;
+  const total = counted.length;
+  return { done, total, percent: total === 0 ? 0 : Math.round((done / total) * 100) };
 }
 
-/** WPs grouped by lane in board order. */
+/** WPs grouped by lane in board order; canceled WPs are left out (see isCanceled). */
 export function byLane<T extends BoardWorkPackage>(all: readonly T[]): Record<Lane, T[]> {
   const lanes = Object.fromEntries(LANES.map((lane) => [lane, [] as T[]])) as Record<Lane, T[]>;
-  for (const wp of all) lanes[wp.lane].push(wp);
+  for (const wp of all) if (!isCanceled(wp)) lanes[wp.lane].push(wp);
   return lanes;
 }

@@ -5,6 +5,7 @@ import { ExitCode, KitError } from '../errors.js';
 import { compareWorkPackageIds, findCycles, findMissingDependencies } from './dependency-graph.js';
 import { type FeatureDirName, parseFeatureDirName } from './identifiers.js';
 import type { Problem } from './problem.js';
+import type { FeatureLaneStatus } from './status-log.js';
 import type { WorkPackage } from './work-package.js';
 
 /** meta.json as kit reads it; keys kit does not know are kept by the code that writes it. */
@@ -16,9 +17,18 @@ export interface FeatureMeta {
   createdAt: string | null;
 }
 
+/**
+ * Which Spec Kitty era a feature's lanes follow: `1.x` (lane in each WP's frontmatter), `lane-folders`
+ * (the older `tasks/<lane>/` layout) or `3.x` (status.events.jsonl and status.json).
+ */
+export type FeatureFormat = '1.x' | 'lane-folders' | '3.x';
+
 export interface Feature extends FeatureDirName {
   /** Repository-relative path of the feature directory. */
   path: string;
+  format: FeatureFormat;
+  /** For a 3.x feature: its lanes as the status files give them, and what was wrong with them. */
+  laneStatus: FeatureLaneStatus | null;
   meta: FeatureMeta | null;
   workPackages: WorkPackage[];
   problems: Problem[];
@@ -64,7 +74,7 @@ export function resolveFeatureReference<T extends FeatureDirName>(features: read
   const byName = features.find((f) => f.name === wanted);
   if (byName) return byName;
   if (/^\d+$/.test(wanted)) {
-    const matches = features.filter((f) => f.number === Number(wanted));
+    const matches = features.filter((f) => f.number !== null && f.number === Number(wanted));
     if (matches.length === 1 && matches[0]) return matches[0];
     if (matches.length > 1) {
       throw new KitError(`feature number ${wanted} is used by ${listNames(matches)}`, {
@@ -77,7 +87,7 @@ export function resolveFeatureReference<T extends FeatureDirName>(features: read
   if (parseFeatureDirName(wanted)) {
     throw new KitError(`no feature "${wanted}"`, { hint: available(), exitCode: ExitCode.invalidInput });
   }
-  const bySlug = features.filter((f) => f.slug === wanted);
+  const bySlug = features.filter((f) => f.slug === wanted || f.slug === wanted.toLowerCase());
   if (bySlug.length === 1 && bySlug[0]) return bySlug[0];
   if (bySlug.length > 1) {
     throw new KitError(`"${wanted}" matches ${listNames(bySlug)}`, { hint: 'name the feature by its directory name' });

@@ -29,8 +29,9 @@ export function workPackageIdFromFileName(fileName: string): string | undefined 
 
 export interface FeatureDirName {
   name: string;
-  number: number;
-  numberText: string;
+  /** The `NNN-` prefix as a number; null for a mission directory without one (Spec Kitty 3.x). */
+  number: number | null;
+  numberText: string | null;
   slug: string;
 }
 
@@ -39,6 +40,28 @@ export function parseFeatureDirName(name: string): FeatureDirName | undefined {
   const match = FEATURE_DIR.exec(name);
   if (!match?.[1] || !match[2]) return undefined;
   return { name, number: Number(match[1]), numberText: match[1], slug: match[2] };
+}
+
+// Spec Kitty 3.x names a mission `<slug>-<first 8 characters of its ULID>` (Crockford base32, upper case).
+const MISSION_ULID_SUFFIX = /-([0-9A-HJKMNP-TV-Z]{8})$/;
+const SAFE_DIR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Any directory name kit accepts as a feature (mission): `001-user-auth`, a 3.x `alert-pipeline-01KQZC7A`,
+ * or an odd name such as `WEB-001-login`. Its slug drops the number prefix and the ULID suffix. Undefined
+ * for names that could not be passed safely as a path component (`..`, spaces, leading dots).
+ */
+export function describeFeatureDir(name: string): FeatureDirName | undefined {
+  const numbered = parseFeatureDirName(name);
+  if (numbered) return numbered;
+  if (!SAFE_DIR_NAME.test(name) || name.includes('..')) return undefined;
+  const slug = name.replace(MISSION_ULID_SUFFIX, '').toLowerCase();
+  return { name, number: null, numberText: null, slug: slug || name.toLowerCase() };
+}
+
+/** True for a 26-character ULID (Crockford base32), which 3.x writes as mission and WP ids. */
+export function isUlid(value: string): boolean {
+  return /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(value);
 }
 
 export function isSlug(value: string): boolean {
@@ -72,9 +95,9 @@ export function featureDirName(number: number, slug: string): string {
   return `${String(number).padStart(3, '0')}-${slug}`;
 }
 
-/** The feature and WP a WP branch or worktree name encodes (`001-user-auth-WP02`). */
+/** The feature and WP a WP branch or worktree name encodes (`001-user-auth-WP02`, `alert-01KQZC7A-WP02`). */
 export function parseWorkPackageBranch(name: string): { feature: string; wp: string } | undefined {
-  const match = /^(\d{3,}-.+)-(WP\d{2,3})$/.exec(name);
+  const match = /^([A-Za-z0-9][A-Za-z0-9._-]*)-(WP\d{2,3})$/.exec(name);
   if (!match?.[1] || !match[2]) return undefined;
   return { feature: match[1], wp: match[2] };
 }

@@ -9,6 +9,7 @@ export type ProblemKind =
   | 'dependency'
   | 'cycle'
   | 'meta'
+  | 'status'
   | 'file';
 
 export interface Problem {

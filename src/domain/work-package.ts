@@ -3,8 +3,9 @@
  * the file; this decides what the data means and which problems it has.
  */
 import { type Lane, parseLane } from '../lanes/lane.js';
-import { isWorkPackageId, workPackageIdFromFileName } from './identifiers.js';
+import { isUlid, isWorkPackageId, workPackageIdFromFileName } from './identifiers.js';
 import type { Problem } from './problem.js';
+import { kitLaneOfStatus } from './status-log.js';
 
 export interface HistoryEntry {
   timestamp: string;
@@ -17,8 +18,13 @@ export interface HistoryEntry {
 export interface WorkPackage {
   id: string;
   title: string;
-  /** The lane kit acts on: the frontmatter lane, or in the older layout the folder's lane. */
+  /** The lane kit acts on: the frontmatter lane, in the older layout the folder's lane, in 3.x the status lane's column. */
   lane: Lane;
+  /**
+   * In a Spec Kitty 3.x feature, the WP's own lane from its event log (planned, claimed, in_progress,
+   * for_review, in_review, approved, done, blocked, canceled); null in the frontmatter layouts.
+   */
+  statusLane: string | null;
   dependencies: string[];
   subtasks: string[];
   phase: string | null;
@@ -46,6 +52,13 @@ export interface WorkPackageSource {
   folder: string | null;
   data: Record<string, unknown>;
   keyLines: Record<string, number>;
+  /**
+   * Set for a 3.x feature, whose lanes live in status.events.jsonl: the WP's lane there (null when the
+   * log has none for it). The frontmatter `lane` is then ignored, as 3.x ignores it.
+   */
+  statusLane?: { lane: string | null } | undefined;
+  /** With statusLane: the lane of a WP id, looked up once the id is known. */
+  laneOf?: ((id: string) => string | null) | undefined;
 }
 
 export interface InterpretedWorkPackage {
@@ -63,9 +76,12 @@ function text(value: unknown): string | null {
 function list(value: unknown): string[] | undefined {
   if (value === null || value === undefined || value === '') return [];
   if (typeof value === 'string') {
-    // A comma-separated scalar (`dependencies: WP01, WP02`) is a list written by hand.
-    return value
+    // A comma-separated scalar (`dependencies: WP01, WP02`) is a list written by hand; a quoted flow list
+    // (`dependencies: "[WP01]"`, `"[]"`) is one written by a tool that quoted it.
+    const inner = /^\s*\[(.*)\]\s*$/s.exec(value)?.[1] ?? value;
+    return inner
       .split(',')
+      .map((item) => item.trim().replace(/^(['"])(.*)\1$/, '$2'))
       .map((item) => item.trim())
       .filter(Boolean);
   }
@@ -91,7 +107,15 @@ export function interpretWorkPackage(source: WorkPackageSource): InterpretedWork
   const { data, keyLines, file } = source;
   const problems: Omit<Problem, 'feature'>[] = [];
   const fileId = workPackageIdFromFileName(source.fileName);
-  const declaredId = text(data.work_package_id)?.trim();
+  // 3.x may keep a ULID in work_package_id and the WP code in wp_code; the code (or the file name) is the id.
+  const workPackageId = text(data.work_package_id)?.trim();
+  const code = text(data.wp_code)?.trim();
+  const declaredId =
+    workPackageId && isUlid(workPackageId)
+      ? code && isWorkPackageId(code)
+        ? code
+        : undefined
+      : (workPackageId ?? (code && isWorkPackageId(code) ? code : undefined));
   const id = declaredId ?? fileId ?? null;
   const report = (kind: Problem['kind'], key: string | null, message: string) =>
     problems.push({ kind, wp: id, file, line: key ? (keyLines[key] ?? null) : null, message });
@@ -106,10 +130,21 @@ export function interpretWorkPackage(source: WorkPackageSource): InterpretedWork
     report('wp-id', 'work_package_id', `work_package_id is ${declaredId} but the file name says ${fileId}`);
   }
 
-  const rawLane = data.lane;
-  const lane = parseLane(rawLane);
+  const rawStatusLane = source.statusLane ? (id && source.laneOf ? source.laneOf(id) : source.statusLane.lane) : null;
+  // An annotation-only WP ("uninitialized" in 3.x) has no lane either.
+  const statusLane = rawStatusLane === 'uninitialized' ? null : rawStatusLane;
+  const rawLane = source.statusLane ? undefined : data.lane;
+  const lane = source.statusLane ? (statusLane ? kitLaneOfStatus(statusLane) : undefined) : parseLane(rawLane);
   const folderLane = source.folder === null ? null : (parseLane(source.folder) ?? null);
-  if (rawLane === undefined || rawLane === null || rawLane === '') {
+  if (source.statusLane) {
+    if (!statusLane) {
+      report(
+        'lane',
+        null,
+        `${id ?? source.fileName} has no lane: status.events.jsonl records no lane event for it (3.x records "planned" when it finalizes the tasks)`,
+      );
+    }
+  } else if (rawLane === undefined || rawLane === null || rawLane === '') {
     if (!folderLane) report('lane', null, 'the frontmatter has no lane (planned, doing, for_review or done)');
   } else if (!lane) {
     report('lane', 'lane', `unknown lane "${String(rawLane)}": use planned, doing, for_review or done`);
@@ -133,13 +168,15 @@ export function interpretWorkPackage(source: WorkPackageSource): InterpretedWork
   const subtasks = list(data.subtasks);
   if (subtasks === undefined) report('frontmatter', 'subtasks', 'subtasks must be a list');
 
-  const effectiveLane = folderLane ?? lane;
+  // A 3.x WP the log does not place is still shown (as planned), with the problem above failing the gate.
+  const effectiveLane = folderLane ?? lane ?? (source.statusLane ? 'planned' : undefined);
   if (!id || !isWorkPackageId(id) || !effectiveLane) return { workPackage: null, problems };
   return {
     workPackage: {
       id,
       title: text(data.title)?.trim() ?? '',
       lane: effectiveLane,
+      statusLane,
       dependencies: [...new Set((dependencies ?? []).filter(isWorkPackageId))],
       subtasks: subtasks ?? [],
       phase: text(data.phase),

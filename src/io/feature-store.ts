@@ -12,8 +12,14 @@ import {
   sortWorkPackages,
   workPackageSetProblems,
 } from '../domain/feature.js';
-import { type FeatureDirName, parseFeatureDirName, workPackageIdFromFileName } from '../domain/identifiers.js';
+import {
+  describeFeatureDir,
+  type FeatureDirName,
+  parseFeatureDirName,
+  workPackageIdFromFileName,
+} from '../domain/identifiers.js';
 import type { Problem } from '../domain/problem.js';
+import { type FeatureLaneStatus, readFeatureLaneStatus } from '../domain/status-log.js';
 import { interpretWorkPackage, type WorkPackage } from '../domain/work-package.js';
 import { LANES } from '../lanes/lane.js';
 import { MAX_TEXT_FILE_BYTES, toRepoPath } from './files.js';
@@ -29,22 +35,43 @@ export interface FeatureDir extends FeatureDirName {
   dir: string;
 }
 
-/** Feature directories in the specs dir, by number then name. Other entries are not features. */
+// What marks a directory without an `NNN-` prefix as a feature (a Spec Kitty 3.x mission, or an odd name
+// such as `WEB-001-login`): any of the files a feature is made of.
+const FEATURE_MARKERS = ['meta.json', 'spec.md', 'tasks', 'tasks.md', 'status.events.jsonl', 'status.json'];
+
+/**
+ * Feature directories in the specs dir: numbered ones by number, then the others by name. A directory
+ * counts when it is named `NNN-slug` or holds one of the files a feature is made of; anything else
+ * (a `templates/` folder, stray files) is not a feature.
+ */
 export function listFeatureDirs(workspace: Workspace): FeatureDir[] {
-  let entries: string[];
+  let entries: import('node:fs').Dirent[];
   try {
-    entries = readdirSync(workspace.specsPath);
+    entries = readdirSync(workspace.specsPath, { withFileTypes: true });
   } catch {
     return [];
   }
   const features: FeatureDir[] = [];
-  for (const name of entries) {
-    const parsed = parseFeatureDirName(name);
-    if (!parsed) continue;
-    const dir = join(workspace.specsPath, name);
-    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) features.push({ ...parsed, dir });
+  for (const entry of entries) {
+    const dir = join(workspace.specsPath, entry.name);
+    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && statSync(dir, { throwIfNoEntry: false })?.isDirectory());
+    if (!isDir) continue;
+    const numbered = parseFeatureDirName(entry.name);
+    if (numbered) {
+      features.push({ ...numbered, dir });
+      continue;
+    }
+    const described = describeFeatureDir(entry.name);
+    if (described && FEATURE_MARKERS.some((marker) => existsSync(join(dir, marker)))) features.push({ ...described, dir });
   }
-  return features.sort((a, b) => a.number - b.number || a.name.localeCompare(b.name));
+  return features.sort(compareFeatureDirs);
+}
+
+function compareFeatureDirs(a: FeatureDirName, b: FeatureDirName): number {
+  if (a.number !== null && b.number !== null) return a.number - b.number || a.name.localeCompare(b.name);
+  if (a.number !== null) return -1;
+  if (b.number !== null) return 1;
+  return a.name.localeCompare(b.name);
 }
 
 /** Reads meta.json; missing is fine (null), unreadable is a problem. */
@@ -124,15 +151,42 @@ function workingTreeEntries(workspace: Workspace, featureDir: string): WorkPacka
   return entries;
 }
 
+/** A 3.x feature's status files as text; null for a file that is not there. */
+interface StatusFiles {
+  log: string | null;
+  snapshot: string | null;
+}
+
+export const STATUS_LOG_FILE = 'status.events.jsonl';
+export const STATUS_SNAPSHOT_FILE = 'status.json';
+
+function readTextIfFile(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function workingTreeStatusFiles(featureDir: string): StatusFiles {
+  return {
+    log: readTextIfFile(join(featureDir, STATUS_LOG_FILE)),
+    snapshot: readTextIfFile(join(featureDir, STATUS_SNAPSHOT_FILE)),
+  };
+}
+
 /** Every WP file of a feature as committed on a branch; null when the branch or the feature is not there. */
 async function committedEntries(
   workspace: Workspace,
   commit: string,
   featurePath: string,
   cache: FrontmatterCache,
-): Promise<WorkPackageFileEntry[] | null> {
-  const blobs = await workspace.git.listBlobs(commit, `${featurePath}/tasks`);
-  if (!blobs || blobs.length === 0) return null;
+): Promise<{ entries: WorkPackageFileEntry[]; status: StatusFiles } | null> {
+  const statusPaths = [`${featurePath}/${STATUS_LOG_FILE}`, `${featurePath}/${STATUS_SNAPSHOT_FILE}`];
+  const listed = await workspace.git.listBlobs(commit, [`${featurePath}/tasks`, ...statusPaths]);
+  if (!listed || listed.length === 0) return null;
+  const statusBlobs = listed.filter((blob) => statusPaths.includes(blob.path));
+  const blobs = listed.filter((blob) => !statusPaths.includes(blob.path));
   const wanted = blobs.flatMap((blob) => {
     const match = WP_PATH.exec(blob.path.slice(featurePath.length));
     if (!match?.[2]) return [];
@@ -144,8 +198,12 @@ async function committedEntries(
   const missing = wanted
     .filter((blob) => blob.size <= MAX_TEXT_FILE_BYTES && !cache.hasBlob(blob.path, blob.id))
     .map((blob) => blob.id);
-  const contents = await workspace.git.readBlobs(missing);
-  return wanted.map((blob) => ({
+  const contents = await workspace.git.readBlobs([...missing, ...statusBlobs.map((blob) => blob.id)]);
+  const statusText = (path: string) => {
+    const blob = statusBlobs.find((candidate) => candidate.path === path);
+    return blob ? (contents.get(blob.id)?.toString('utf8') ?? null) : null;
+  };
+  const entries = wanted.map((blob) => ({
     file: blob.path,
     fileName: blob.fileName,
     folder: blob.folder,
@@ -154,6 +212,7 @@ async function committedEntries(
     blobId: blob.id,
     bytes: () => contents.get(blob.id) ?? Buffer.alloc(0),
   }));
+  return { entries, status: { log: statusText(statusPaths[0] ?? ''), snapshot: statusText(statusPaths[1] ?? '') } };
 }
 
 /**
@@ -163,7 +222,14 @@ async function committedEntries(
 export function loadFeatures(workspace: Workspace, only?: readonly FeatureDir[]): Feature[] {
   const cache = FrontmatterCache.open(join(kitStateDir(workspace), 'cache'));
   const features = (only ?? listFeatureDirs(workspace)).map((dir) =>
-    buildFeature(workspace, dir, readFeatureMeta(workspace, dir), workingTreeEntries(workspace, dir.dir), cache),
+    buildFeature(
+      workspace,
+      dir,
+      readFeatureMeta(workspace, dir),
+      workingTreeEntries(workspace, dir.dir),
+      workingTreeStatusFiles(dir.dir),
+      cache,
+    ),
   );
   cache.save();
   return features;
@@ -183,12 +249,21 @@ export async function loadLaneState(workspace: Workspace, only?: readonly Featur
   for (const dir of only ?? listFeatureDirs(workspace)) {
     const meta = readFeatureMeta(workspace, dir);
     const target = meta.meta?.targetBranch?.trim() || checkedOut;
-    let entries: WorkPackageFileEntry[] | null = null;
+    let committed: Awaited<ReturnType<typeof committedEntries>> = null;
     if (target && target !== checkedOut) {
       const commit = await new GitPlumbing(workspace.git).resolveCommit(`refs/heads/${target}`);
-      if (commit) entries = await committedEntries(workspace, commit, toRepoPath(workspace.root, dir.dir), cache);
+      if (commit) committed = await committedEntries(workspace, commit, toRepoPath(workspace.root, dir.dir), cache);
     }
-    features.push(buildFeature(workspace, dir, meta, entries ?? workingTreeEntries(workspace, dir.dir), cache));
+    features.push(
+      buildFeature(
+        workspace,
+        dir,
+        meta,
+        committed?.entries ?? workingTreeEntries(workspace, dir.dir),
+        committed?.status ?? workingTreeStatusFiles(dir.dir),
+        cache,
+      ),
+    );
   }
   cache.save();
   return features;
@@ -199,10 +274,27 @@ function buildFeature(
   feature: FeatureDir,
   { meta, problem }: ReturnType<typeof readFeatureMeta>,
   entries: readonly WorkPackageFileEntry[],
+  statusFiles: StatusFiles,
   cache: FrontmatterCache,
 ): Feature {
   const problems: Problem[] = problem ? [problem] : [];
   const workPackages: WorkPackage[] = [];
+  const featurePath = toRepoPath(workspace.root, feature.dir);
+  // A feature with status.events.jsonl or status.json keeps its lanes there (Spec Kitty 3.x).
+  const laneStatus: FeatureLaneStatus | null =
+    statusFiles.log !== null || statusFiles.snapshot !== null
+      ? readFeatureLaneStatus(statusFiles.log, statusFiles.snapshot)
+      : null;
+  for (const found of laneStatus?.problems ?? []) {
+    problems.push({
+      kind: 'status',
+      feature: feature.name,
+      wp: null,
+      file: `${featurePath}/${found.file}`,
+      line: found.line,
+      message: found.message,
+    });
+  }
   for (const entry of [...entries].sort((a, b) => a.file.localeCompare(b.file))) {
     const { file, fileName, folder } = entry;
     const report = (kind: Problem['kind'], line: number | null, message: string) =>
@@ -229,11 +321,34 @@ function buildFeature(
       report(parsed.binary ? 'file' : 'frontmatter', parsed.binary ? null : parsed.line, parsed.reason);
       continue;
     }
-    const interpreted = interpretWorkPackage({ file, fileName, folder, data: parsed.data, keyLines: parsed.keyLines });
+    const interpreted = interpretWorkPackage({
+      file,
+      fileName,
+      folder,
+      data: parsed.data,
+      keyLines: parsed.keyLines,
+      statusLane: laneStatus ? { lane: null } : undefined,
+      laneOf: laneStatus ? (id) => laneStatus.lanes.get(id)?.lane ?? null : undefined,
+    });
     for (const found of interpreted.problems) problems.push({ ...found, feature: feature.name });
     if (interpreted.workPackage) workPackages.push(interpreted.workPackage);
   }
   problems.push(...workPackageSetProblems(feature.name, workPackages));
+  if (laneStatus) {
+    // Lane events for a WP that has no file: a WP deleted without its history, or a wrong wp_id.
+    const ids = new Set(workPackages.map((wp) => wp.id));
+    for (const [id, { lane, line }] of laneStatus.lanes) {
+      if (ids.has(id) || lane === 'uninitialized') continue;
+      problems.push({
+        kind: 'status',
+        feature: feature.name,
+        wp: id,
+        file: `${featurePath}/${laneStatus.source === 'events' ? STATUS_LOG_FILE : STATUS_SNAPSHOT_FILE}`,
+        line,
+        message: `${id} is in ${lane} here, but tasks/ has no WP file for it`,
+      });
+    }
+  }
   // A duplicated id is reported above; kit acts on the first file (by path) so counts stay honest.
   const unique = new Map<string, WorkPackage>();
   for (const wp of workPackages) if (!unique.has(wp.id)) unique.set(wp.id, wp);
@@ -242,7 +357,9 @@ function buildFeature(
     number: feature.number,
     numberText: feature.numberText,
     slug: feature.slug,
-    path: toRepoPath(workspace.root, feature.dir),
+    path: featurePath,
+    format: laneStatus ? '3.x' : entries.some((entry) => entry.folder !== null) ? 'lane-folders' : '1.x',
+    laneStatus,
     meta,
     workPackages: sortWorkPackages([...unique.values()]),
     problems,

@@ -10,7 +10,7 @@
  *   cached is "racy" (the file could change again within the same timestamp) and is re-hashed next time.
  * - On a stat mismatch the file is read and hashed: same blob id, same parse.
  * - Files read from a branch come with their blob id from `git ls-tree`, so a hit needs no read at all.
- * - Entries are stored per feature, one file each (`frontmatter-v4/<hash of the feature path>.json`), and
+ * - Entries are stored per feature, one file each (`frontmatter-v5/<hash of the feature path>.json`), and
  *   a feature's file is read the first time one of its paths is asked for: a command that reads one
  *   feature (`kit move`, `--feature`) loads and writes that feature's entries, not the whole tree's.
  * The cache is an optimisation only: a missing, corrupt or unwritable cache is ignored.
@@ -22,7 +22,7 @@ import { writeFileAtomic } from './files.js';
 import { type ParsedFrontmatter, parseFrontmatter } from './frontmatter.js';
 
 /** Bump when what is stored changes, so old entries are never trusted. */
-const FORMAT = 4;
+const FORMAT = 5;
 /** Entries cached less than this after their file's mtime are re-validated by content next time. */
 const RACY_WINDOW_MS = 2000;
 /**
@@ -30,12 +30,13 @@ const RACY_WINDOW_MS = 2000;
  * than this many; below it they are kept, as they cost little.
  */
 const MAX_UNSEEN_ENTRIES_PER_FEATURE = 500;
-/** Earlier formats' files, one for the whole tree: removed when entries are next written. */
-const LEGACY_FILES = ['frontmatter-v3.json'];
+/** Earlier formats' files and folders (v4 did not keep wp_code): removed when entries are next written. */
+const LEGACY_FILES = ['frontmatter-v3.json', 'frontmatter-v4'];
 
 /** The frontmatter keys kit interprets; the rest of a file's data is not worth caching. */
 const KEPT_KEYS = new Set([
   'work_package_id',
+  'wp_code',
   'title',
   'lane',
   'dependencies',
@@ -168,7 +169,9 @@ export class FrontmatterCache {
   private removeLegacyFiles(): void {
     if (this.legacyRemoved || !this.directory) return;
     this.legacyRemoved = true;
-    for (const legacy of LEGACY_FILES) rmSync(join(dirname(this.directory), legacy), { force: true });
+    for (const legacy of LEGACY_FILES) {
+      rmSync(join(dirname(this.directory), legacy), { force: true, recursive: true });
+    }
   }
 
   /** The entries of the feature `path` belongs to, read from its file the first time. */

@@ -221,9 +221,13 @@ export class Git {
     return entries;
   }
 
-  /** Blobs under `directory` in `commit` (recursive), with their ids and sizes; null if the commit is unknown. */
-  async listBlobs(commit: string, directory: string): Promise<{ path: string; id: string; size: number }[] | null> {
-    const result = await this.spawnGit(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, '--', directory]);
+  /** Blobs under each path (a directory, or a file) in `commit` (recursive), with their ids and sizes; null if the commit is unknown. */
+  async listBlobs(
+    commit: string,
+    paths: string | readonly string[],
+  ): Promise<{ path: string; id: string; size: number }[] | null> {
+    const pathspecs = typeof paths === 'string' ? [paths] : paths;
+    const result = await this.spawnGit(['ls-tree', '-r', '-l', '-z', '--full-tree', commit, '--', ...pathspecs]);
     if (result.exitCode !== 0) return null;
     const blobs: { path: string; id: string; size: number }[] = [];
     for (const entry of result.stdout.toString('utf8').split('\0')) {
@@ -386,6 +390,30 @@ export class GitPlumbing {
       const update = ['update-index', '--add', '--cacheinfo', `100644,${id.value},${path}`];
       if (removePath) update.push('--force-remove', removePath);
       await this.output(update, undefined, { env });
+      return await this.output(['write-tree'], undefined, { env });
+    } finally {
+      rmSync(index, { force: true });
+    }
+  }
+
+  /** Like treeWithBlob, for several files at once (each may also remove the path it moved from). */
+  async treeWithBlobs(
+    commit: string,
+    entries: Promise<readonly { path: string; blob: string; remove: string | null }[]>,
+    stateDir: string,
+  ): Promise<string> {
+    const index = join(stateDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      const [read, listed] = await Promise.allSettled([this.output(['read-tree', commit], undefined, { env }), entries]);
+      if (listed.status === 'rejected') throw listed.reason;
+      if (read.status === 'rejected') throw read.reason;
+      const update = ['update-index', '--add'];
+      for (const entry of listed.value) {
+        update.push('--cacheinfo', `100644,${entry.blob},${entry.path}`);
+        if (entry.remove) update.push('--force-remove', entry.remove);
+      }
+      if (listed.value.length > 0) await this.output(update, undefined, { env });
       return await this.output(['write-tree'], undefined, { env });
     } finally {
       rmSync(index, { force: true });

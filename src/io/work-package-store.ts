@@ -41,10 +41,55 @@ export interface WorkPackageWriteResult {
   content: string;
 }
 
+/** One file a lane write changes: its new content, and in the lane-folder layout the path it moves from. */
+export interface LaneFileChange {
+  path: string;
+  content: string;
+  movedFrom?: string | undefined;
+}
+
+/**
+ * A lane change that touches several files in one commit (Spec Kitty 3.x: the event log and status.json,
+ * sometimes the WP file). `files` are read from the target's tip (null: not there) and handed to
+ * `transform`, which returns the changes or throws a KitError to refuse.
+ */
+export interface LaneFilesWrite {
+  targetBranch: string;
+  files: readonly string[];
+  message: () => string;
+  transform: (current: ReadonlyMap<string, string | null>) => Promise<LaneFileChange[]>;
+}
+
 const LANE_LOCK = 'lanes';
 const LOCK_TIMEOUT_MS = 60_000;
 
 export async function writeWorkPackage(workspace: Workspace, write: WorkPackageWrite): Promise<WorkPackageWriteResult> {
+  let before = '';
+  const destination = write.renameTo ?? write.file;
+  const result = await writeLaneFiles(workspace, {
+    targetBranch: write.targetBranch,
+    files: destination === write.file ? [write.file] : [write.file, destination],
+    message: () => write.message(before),
+    transform: async (current) => {
+      const bytes = current.get(write.file);
+      if (bytes === null || bytes === undefined) throw notCommitted(write.file, write.targetBranch);
+      if (destination !== write.file && current.get(destination) !== null) {
+        throw new KitError(`${destination} already exists on ${write.targetBranch}`, {
+          hint: 'two files claim this work package; remove one, then run kit again',
+        });
+      }
+      before = bytes;
+      const content = await write.transform(bytes);
+      return [{ path: destination, content, movedFrom: destination === write.file ? undefined : write.file }];
+    },
+  });
+  return { commit: result.commit, content: result.changes[0]?.content ?? '' };
+}
+
+export async function writeLaneFiles(
+  workspace: Workspace,
+  write: LaneFilesWrite,
+): Promise<{ commit: string | null; changes: LaneFileChange[] }> {
   const stateDir = kitStateDir(workspace);
   return withLock(
     stateDir,
@@ -55,27 +100,43 @@ export async function writeWorkPackage(workspace: Workspace, write: WorkPackageW
   );
 }
 
-async function editInPlace(workspace: Workspace, write: WorkPackageWrite): Promise<WorkPackageWriteResult> {
-  const path = join(workspace.root, write.file);
-  const current = readFileSync(path, 'utf8');
-  const content = await write.transform(current);
-  const destination = write.renameTo ? join(workspace.root, write.renameTo) : path;
-  if (destination !== path && existsSync(destination)) {
-    throw new KitError(`${write.renameTo} already exists`, { hint: 'remove or rename it, then run kit again' });
+function notCommitted(file: string, branch: string): KitError {
+  return new KitError(`${file} is not committed on ${branch}, where kit keeps lane state`, {
+    hint: `commit the planning files first: git add ${file.replace(/\/tasks\/.*$/, '')} && git commit -m "Plan"`,
+    exitCode: ExitCode.invalidInput,
+  });
+}
+
+async function editInPlace(
+  workspace: Workspace,
+  write: LaneFilesWrite,
+): Promise<{ commit: string | null; changes: LaneFileChange[] }> {
+  const current = new Map<string, string | null>();
+  for (const file of write.files) {
+    const path = join(workspace.root, file);
+    current.set(file, existsSync(path) ? readFileSync(path, 'utf8') : null);
   }
-  writeFileAtomic(destination, content);
-  if (destination !== path) rmSync(path, { force: true });
-  return { commit: null, content };
+  const changes = await write.transform(current);
+  for (const change of changes) {
+    const destination = join(workspace.root, change.path);
+    if (change.movedFrom && existsSync(destination)) {
+      throw new KitError(`${change.path} already exists`, { hint: 'remove or rename it, then run kit again' });
+    }
+  }
+  for (const change of changes) {
+    writeFileAtomic(join(workspace.root, change.path), change.content);
+    if (change.movedFrom) rmSync(join(workspace.root, change.movedFrom), { force: true });
+  }
+  return { commit: null, changes };
 }
 
 async function commitOnTarget(
   workspace: Workspace,
-  write: WorkPackageWrite,
+  write: LaneFilesWrite,
   stateDir: string,
-): Promise<WorkPackageWriteResult> {
+): Promise<{ commit: string | null; changes: LaneFileChange[] }> {
   const git = new GitPlumbing(workspace.git);
   const ref = `refs/heads/${write.targetBranch}`;
-  const destination = write.renameTo ?? write.file;
   // The lock serializes kit's writers; a retry covers a user's own commit landing in between.
   for (let attempt = 0; attempt < 5; attempt++) {
     const { old, checkout } = await targetState(workspace, write.targetBranch);
@@ -84,55 +145,69 @@ async function commitOnTarget(
         hint: "create it, or set target_branch in the feature's meta.json to the branch features merge into",
       });
     }
-    // What only depends on `old` is read at once: the file, whether the destination is taken, and the
-    // checkout's index entry of the file.
-    const [bytes, destinationTaken, staged] = await Promise.all([
-      git.readBlob(old, write.file),
-      destination !== write.file ? git.readBlob(old, destination) : null,
-      checkout ? stagedChange(workspace, checkout, write.file) : false,
+    // What only depends on `old` is read at once: the files, and the checkout's index entries of them.
+    const [blobs, staged] = await Promise.all([
+      Promise.all(write.files.map((file) => git.readBlob(old, file))),
+      checkout ? Promise.all(write.files.map((file) => stagedChange(workspace, checkout, file))) : null,
     ]);
-    if (!bytes) {
-      throw new KitError(`${write.file} is not committed on ${write.targetBranch}, where kit keeps lane state`, {
-        hint: `commit the planning files first: git add ${write.file.replace(/\/tasks\/.*$/, '')} && git commit -m "Plan"`,
-        exitCode: ExitCode.invalidInput,
-      });
-    }
-    const current = bytes.toString('utf8');
-    if (destinationTaken) {
-      throw new KitError(`${destination} already exists on ${write.targetBranch}`, {
-        hint: 'two files claim this work package; remove one, then run kit again',
-      });
-    }
-    // The checks and the new content; the commit's tree is read into a temporary index meanwhile.
+    const current = new Map<string, string | null>(
+      write.files.map((file, index) => [file, blobs[index]?.toString('utf8') ?? null]),
+    );
+    // The checks and the new contents; the commit's tree is read into a temporary index meanwhile.
     const prepared = (async () => {
-      if (checkout) refuseLocalEdits(checkout, write.file, current, staged, write.targetBranch);
-      if (checkout && destination !== write.file && existsSync(join(checkout, destination))) {
-        throw new KitError(`${destination} exists (untracked) in ${checkout}`, {
-          hint: 'move it away, then run kit again',
+      if (checkout) {
+        write.files.forEach((file, index) => {
+          refuseLocalEdits(checkout, file, current.get(file) ?? null, staged?.[index] ?? false, write.targetBranch);
         });
       }
-      if (checkout) await waitForIndexLock(checkout);
-      const content = await write.transform(current);
-      return { content, blob: await git.writeBlob(content) };
+      const changes = await write.transform(current);
+      if (checkout) {
+        for (const change of changes) {
+          if (change.movedFrom && existsSync(join(checkout, change.path))) {
+            throw new KitError(`${change.path} exists (untracked) in ${checkout}`, {
+              hint: 'move it away, then run kit again',
+            });
+          }
+        }
+        await waitForIndexLock(checkout);
+      }
+      const ids = await Promise.all(changes.map((change) => git.writeBlob(change.content)));
+      return changes.map((change, index) => ({ ...change, blob: ids[index] ?? '' }));
     })();
-    const tree = await git.treeWithBlob(
+    const tree = await git.treeWithBlobs(
       old,
-      destination,
-      prepared.then(({ blob }) => blob),
+      prepared.then((changes) =>
+        changes.map((change) => ({ path: change.path, blob: change.blob, remove: change.movedFrom ?? null })),
+      ),
       stateDir,
-      destination !== write.file ? write.file : null,
     );
-    const { content, blob } = await prepared;
-    const commit = await git.commitTree(tree, [old], write.message(current));
+    const changes = await prepared;
+    const commit = await git.commitTree(tree, [old], write.message());
     if (!(await git.compareAndSwapRef(ref, commit, old))) continue;
     if (checkout) {
       try {
-        await syncCheckoutFile(workspace, checkout, { from: write.file, to: destination }, blob, content);
+        for (const change of changes) {
+          await syncCheckoutFile(
+            workspace,
+            checkout,
+            { from: change.movedFrom ?? change.path, to: change.path },
+            change.blob,
+            change.content,
+          );
+        }
       } catch (error) {
-        await undoLaneCommit(git, ref, commit, old, checkout, destination, error);
+        await undoLaneCommit(
+          git,
+          ref,
+          commit,
+          old,
+          checkout,
+          changes.map((change) => change.path).join(', '),
+          error,
+        );
       }
     }
-    return { commit, content };
+    return { commit, changes: changes.map(({ path, content, movedFrom }) => ({ path, content, movedFrom })) };
   }
   throw new KitError(`${write.targetBranch} kept moving while kit tried to record the change`, {
     hint: 'run the command again',
@@ -205,7 +280,13 @@ async function stagedChange(workspace: Workspace, checkout: string, file: string
   return staged.exitCode !== 0;
 }
 
-function refuseLocalEdits(checkout: string, file: string, committed: string, staged: boolean, branch: string): void {
+function refuseLocalEdits(
+  checkout: string,
+  file: string,
+  committed: string | null,
+  staged: boolean,
+  branch: string,
+): void {
   let working: string | null = null;
   try {
     working = readFileSync(join(checkout, file), 'utf8');
@@ -213,6 +294,11 @@ function refuseLocalEdits(checkout: string, file: string, committed: string, sta
     working = null;
   }
   if (working !== committed || staged) {
+    if (committed === null && working !== null) {
+      throw new KitError(`${file} exists in ${checkout} but is not committed on ${branch}`, {
+        hint: `commit it (git -C ${checkout} add ${file} && git -C ${checkout} commit) or move it away, then run kit again`,
+      });
+    }
     throw new KitError(`${file} has uncommitted edits in ${checkout}`, {
       hint: `commit them (git -C ${checkout} commit ${file}) or discard them (git -C ${checkout} checkout -- ${file}), then run kit again; kit records lane changes as commits on ${branch} and will not overwrite your edits`,
     });

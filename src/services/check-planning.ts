@@ -1,4 +1,4 @@
-import { featureTitle } from '../domain/feature.js';
+import { type FeatureFormat, featureTitle } from '../domain/feature.js';
 import { compareProblems, type Problem } from '../domain/problem.js';
 import { loadFeatures } from '../io/feature-store.js';
 import type { Workspace } from '../io/workspace.js';
@@ -8,8 +8,10 @@ import { selectFeatures } from './feature-selection.js';
 export interface CheckedFeature {
   id: string;
   title: string;
+  format: FeatureFormat;
   counts: Record<Lane, number>;
-  workPackages: { id: string; lane: Lane; file: string }[];
+  /** `statusLane`: a 3.x feature's own lane (approved, in_review, ...); null in the frontmatter formats. */
+  workPackages: { id: string; lane: Lane; statusLane: string | null; file: string }[];
 }
 
 export interface CheckResult {
@@ -36,21 +38,32 @@ export function checkPlanning(
     for (const wp of feature.workPackages) {
       counts[wp.lane]++;
       if (isUnfinished(wp.lane, input.strict)) {
+        // In 3.x the lane is the log's last transition for the WP: point there.
+        const logLine = feature.laneStatus?.source === 'events' ? feature.laneStatus.lanes.get(wp.id)?.line : undefined;
         problems.push({
           kind: 'unfinished',
           feature: feature.name,
           wp: wp.id,
-          file: wp.file,
-          line: wp.keyLines.lane ?? null,
-          message: `${wp.id} is in ${wp.lane}: every work package must be done`,
+          file: logLine ? `${feature.path}/status.events.jsonl` : wp.file,
+          line: logLine ?? wp.keyLines.lane ?? null,
+          message:
+            wp.statusLane && wp.statusLane !== wp.lane
+              ? `${wp.id} is in ${wp.statusLane} (${wp.lane}): every work package must be done${wp.statusLane === 'approved' ? ' (approved waits for its merge)' : ''}`
+              : `${wp.id} is in ${wp.lane}: every work package must be done`,
         });
       }
     }
     checked.push({
       id: feature.name,
       title: featureTitle(feature),
+      format: feature.format,
       counts,
-      workPackages: feature.workPackages.map((wp) => ({ id: wp.id, lane: wp.lane, file: wp.file })),
+      workPackages: feature.workPackages.map((wp) => ({
+        id: wp.id,
+        lane: wp.lane,
+        statusLane: wp.statusLane,
+        file: wp.file,
+      })),
     });
   }
   problems.sort(compareProblems);

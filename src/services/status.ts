@@ -1,5 +1,5 @@
 import { blockingDependencies, progress } from '../domain/board.js';
-import { featureTitle } from '../domain/feature.js';
+import { type FeatureFormat, featureTitle } from '../domain/feature.js';
 import type { Problem } from '../domain/problem.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
@@ -26,7 +26,13 @@ export interface StatusGit {
 export interface StatusWorkPackage {
   id: string;
   title: string;
+  /** The board column: planned, doing, for_review or done. */
   lane: Lane;
+  /**
+   * A Spec Kitty 3.x feature's own lane (planned, claimed, in_progress, for_review, in_review, approved,
+   * done, blocked, canceled); null in the 1.x and lane-folder formats.
+   */
+  statusLane: string | null;
   dependencies: string[];
   blockedBy: string[];
   agent: string | null;
@@ -39,6 +45,10 @@ export interface StatusWorkPackage {
 export interface StatusFeature {
   id: string;
   title: string;
+  /** Where its lanes live: `1.x` (frontmatter), `lane-folders` (tasks/<lane>/) or `3.x` (status.events.jsonl). */
+  format: FeatureFormat;
+  /** For a 3.x feature: whether the lanes came from the event log or status.json, and whether status.json is current. */
+  laneStatus: { source: 'events' | 'snapshot'; snapshotCurrent: boolean | null } | null;
   targetBranch: string;
   progress: { done: number; total: number; percent: number };
   workPackages: StatusWorkPackage[];
@@ -75,6 +85,10 @@ export async function collectStatus(
     features: features.map((feature, index) => ({
       id: feature.name,
       title: featureTitle(feature),
+      format: feature.format,
+      laneStatus: feature.laneStatus
+        ? { source: feature.laneStatus.source, snapshotCurrent: feature.laneStatus.snapshotCurrent }
+        : null,
       targetBranch: targets[index] ?? '',
       progress: progress(feature.workPackages),
       problems: feature.problems,
@@ -84,6 +98,7 @@ export async function collectStatus(
           id: wp.id,
           title: wp.title,
           lane: wp.lane,
+          statusLane: wp.statusLane,
           dependencies: wp.dependencies,
           blockedBy: wp.lane === 'planned' ? blockingDependencies(wp, feature.workPackages) : [],
           agent: wp.agent || null,

@@ -125,8 +125,9 @@ export interface CheckResultJson {
   features: {
     id: string;
     title: string;
+    format: '1.x' | 'lane-folders' | '3.x';
     counts: Record<string, number>;
-    workPackages: { id: string; lane: string; file: string }[];
+    workPackages: { id: string; lane: string; statusLane: string | null; file: string }[];
   }[];
   problems: ProblemJson[];
 }

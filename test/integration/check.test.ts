@@ -248,10 +248,11 @@ describe('kit check: invalid planning trees', () => {
     expect(exitCode).toBe(1);
     expect(result.features).toHaveLength(1);
     expect(result.features[0]?.workPackages).toEqual([
-      { id: 'WP01', lane: 'done', file: at('003-old/tasks/done/WP01-mismatch.md') },
-      { id: 'WP02', lane: 'doing', file: at('003-old/tasks/doing/WP02-agrees.md') },
-      { id: 'WP03', lane: 'planned', file: at('003-old/tasks/planned/WP03-folder-only.md') },
+      { id: 'WP01', lane: 'done', statusLane: null, file: at('003-old/tasks/done/WP01-mismatch.md') },
+      { id: 'WP02', lane: 'doing', statusLane: null, file: at('003-old/tasks/doing/WP02-agrees.md') },
+      { id: 'WP03', lane: 'planned', statusLane: null, file: at('003-old/tasks/planned/WP03-folder-only.md') },
     ]);
+    expect(result.features[0]?.format).toBe('lane-folders');
     expect(result.problems.map(brief)).toEqual([
       { kind: 'unfinished', file: at('003-old/tasks/doing/WP02-agrees.md'), line: 4 },
       { kind: 'lane-mismatch', file: at('003-old/tasks/done/WP01-mismatch.md'), line: 4 },

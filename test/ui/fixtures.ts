@@ -27,6 +27,7 @@ export function wp(id: string, lane: Lane, overrides: Partial<StatusWorkPackage>
     id,
     title: `Title of ${id}`,
     lane,
+    statusLane: null,
     dependencies: [],
     blockedBy: [],
     agent: null,
@@ -43,6 +44,8 @@ export function feature(id: string, workPackages: StatusWorkPackage[], title = `
   return {
     id,
     title,
+    format: '1.x',
+    laneStatus: null,
     targetBranch: 'main',
     progress: {
       done,

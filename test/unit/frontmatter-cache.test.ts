@@ -82,9 +82,9 @@ describe('FrontmatterCache', () => {
       cache.parseBlob('tasks/WP01.md', gitBlobId(bytes), () => bytes);
     }
     cache.save();
-    const files = readdirSync(join(dir, 'cache', 'frontmatter-v4'));
+    const files = readdirSync(join(dir, 'cache', 'frontmatter-v5'));
     expect(files).toHaveLength(1);
-    const stored = JSON.parse(readFileSync(join(dir, 'cache', 'frontmatter-v4', files[0] ?? ''), 'utf8')) as {
+    const stored = JSON.parse(readFileSync(join(dir, 'cache', 'frontmatter-v5', files[0] ?? ''), 'utf8')) as {
       entries: Record<string, { value: { data: Record<string, unknown> } }>;
     };
     expect(Object.keys(stored.entries)).toEqual(['blob:tasks/WP01.md']);
@@ -99,7 +99,7 @@ describe('FrontmatterCache', () => {
       cache.parseBlob(`kitty-specs/${feature}/tasks/WP01.md`, gitBlobId(bytes), () => bytes);
     }
     cache.save();
-    const shards = join(dir, 'cache', 'frontmatter-v4');
+    const shards = join(dir, 'cache', 'frontmatter-v5');
     const files = readdirSync(shards);
     expect(files).toHaveLength(3);
     // Spoil every feature's file but 002-b's: 002-b still answers without a read, 001-a needs one.
@@ -126,7 +126,7 @@ describe('FrontmatterCache', () => {
     const bytes = Buffer.from('---\nlane: planned\n---\n');
     cache.parseBlob('kitty-specs/001-a/tasks/WP01.md', gitBlobId(bytes), () => bytes);
     cache.save();
-    expect(readdirSync(join(dir, 'cache'))).toEqual(['frontmatter-v4']);
+    expect(readdirSync(join(dir, 'cache'))).toEqual(['frontmatter-v5']);
   });
 
   it('reports binary content as such', () => {

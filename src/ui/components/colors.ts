@@ -11,6 +11,7 @@ export const MARK_COLORS: Record<MarkKind, string> = {
   age: 'gray',
   missing: 'yellow',
   locked: 'magenta',
+  status: 'cyan',
 };
 
 export const TONE_COLORS: Record<DetailTone, string | undefined> = {

@@ -7,10 +7,11 @@
  *   ⊘WP01     blocked: a planned WP whose dependency WP01 is not done
  *   ready     a planned WP whose dependencies are all done
  *   5m        age of the last commit on the WP branch (<1m, 12m, 3h, 2d)
+ *   approved  a 3.x lane the column does not name (claimed, in_review, approved, blocked, canceled)
  */
 import type { StatusWorkPackage } from '../../services/status.js';
 
-export type MarkKind = 'ahead' | 'dirty' | 'stale' | 'blocked' | 'ready' | 'age' | 'missing' | 'locked';
+export type MarkKind = 'ahead' | 'dirty' | 'stale' | 'blocked' | 'ready' | 'age' | 'missing' | 'locked' | 'status';
 
 export interface Mark {
   kind: MarkKind;
@@ -28,7 +29,17 @@ export const MARK_LEGEND: readonly { mark: string; kind: MarkKind; meaning: stri
   { mark: 'no wt', kind: 'missing', meaning: 'the branch exists but has no worktree' },
   { mark: 'no branch', kind: 'missing', meaning: 'in doing or for review, but it has no WP branch' },
   { mark: 'locked', kind: 'locked', meaning: 'the worktree is locked (git worktree lock)' },
+  { mark: 'approved', kind: 'status', meaning: "a Spec Kitty 3.x lane the column doesn't name" },
 ];
+
+// The 3.x lanes that are the name of their column need no mark.
+const COLUMN_NAMED = new Set(['planned', 'in_progress', 'for_review', 'done']);
+
+/** The 3.x lane a card shows beside its column (`approved` in FOR REVIEW, `blocked` in DOING), or null. */
+export function statusLaneMark(wp: Pick<StatusWorkPackage, 'statusLane'>): Mark | null {
+  if (!wp.statusLane || COLUMN_NAMED.has(wp.statusLane)) return null;
+  return { kind: wp.statusLane === 'blocked' ? 'blocked' : 'status', text: wp.statusLane.replace('_', ' ') };
+}
 
 /** "<1m", "5m", "3h", "2d": how long ago, at a one-minute granularity (so the board redraws at most once a minute). */
 export function compactAge(seconds: number): string {
@@ -64,6 +75,8 @@ export function nextAgeChangeMs(isoTimes: readonly string[], now: number): numbe
 /** The marks of one card, in the order they are shown. */
 export function cardMarks(wp: StatusWorkPackage, now: number): Mark[] {
   const marks: Mark[] = [];
+  const status = statusLaneMark(wp);
+  if (status) marks.push(status);
   if (wp.blockedBy.length > 0) marks.push({ kind: 'blocked', text: `⊘${wp.blockedBy.join(',')}` });
   if (!wp.git) {
     if (wp.lane === 'planned' && wp.blockedBy.length === 0) marks.push({ kind: 'ready', text: 'ready' });
