@@ -34,7 +34,8 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --compare FILE         add a column comparing each median with a previous --out/--json file
   --fresh                regenerate the repositories even if complete ones exist
   --snapshot             measure a copy of the build (immune to an \`npm run build\` started meanwhile)
-  --active               put a few WPs in doing and for_review (kit check then exits 1)
+  --active               put a few WPs in doing and for_review (3.x: in_progress, for_review, approved;
+                         kit check then exits 1)
   --dir DIR              where generated repositories live (default: $TMPDIR/kit-bench-<uid>)
   --rss time|preload     how to read max RSS and CPU time (default: /usr/bin/time if it works, else a preload)
   --profile NAME         after measuring, run scenario NAME once under node --cpu-prof and summarise
@@ -128,8 +129,9 @@ function summarize(scenario, args, runs, warmup) {
   const complains = (r) => r.stderr.split('\n').some((line) => line.trim() && !/^\s*warning:/i.test(line));
   const bad = [warmup, ...runs].find((r) => !okCodes.includes(r.exitCode) || (r.exitCode !== 0 && complains(r)));
   const medianMs = median(times);
-  // A target relative to another scenario (implement vs a plain git worktree add) is settled at the end.
-  const absoluteTarget = scenario.targetMs !== undefined && !scenario.targetRelativeTo;
+  // A target relative to another scenario (implement vs a plain git worktree add, check-3x vs check) is
+  // settled at the end.
+  const absoluteTarget = scenario.targetMs !== undefined && !referenceOf(scenario);
   return {
     name: scenario.name,
     command: commandLine(scenario, args),
@@ -181,15 +183,27 @@ function failedResult(scenario, message) {
   };
 }
 
-/** Targets of the form "the median of another scenario + N ms", once every median is known. */
+/** The scenario another one's target is relative to (`targetRelativeTo` or `targetRatioTo`), if any. */
+function referenceOf(scenario) {
+  return scenario.targetRelativeTo ?? scenario.targetRatioTo ?? null;
+}
+
+/**
+ * Targets of the form "the median of another scenario + N ms" (targetRelativeTo + targetMs) or "× R"
+ * (targetRatioTo + targetRatio), once every median is known.
+ */
 function settleRelativeTargets(results) {
   for (const result of results) {
     const scenario = SCENARIOS.find((s) => s.name === result.name);
-    if (!scenario?.targetRelativeTo) continue;
-    const reference = results.find((r) => r.name === scenario.targetRelativeTo);
-    result.targetNote = `${scenario.targetRelativeTo} + ${scenario.targetMs} ms`;
+    const name = scenario && referenceOf(scenario);
+    if (!name) continue;
+    const ratio = scenario.targetRatioTo !== undefined;
+    const reference = results.find((r) => r.name === name);
+    result.targetNote = ratio ? `${name} × ${scenario.targetRatio}` : `${name} + ${scenario.targetMs} ms`;
     if (!reference || reference.medianMs === null || result.medianMs === null) continue;
-    result.targetMs = round1(reference.medianMs + scenario.targetMs);
+    result.targetMs = round1(
+      ratio ? reference.medianMs * scenario.targetRatio : reference.medianMs + scenario.targetMs,
+    );
     result.pass = !result.error && !reference.error && result.medianMs <= result.targetMs;
   }
 }
@@ -348,10 +362,19 @@ function fixtureManager(base, options, check) {
   };
 }
 
+/** Whether two scenarios' repository states can both be in place at once (A B A B ... without rebuilding). */
+function compatibleFixtures(a, b) {
+  if (a.fixture === b.fixture) return true;
+  // A fixture in a repository of its own (merge, 3x) leaves the planning repository alone.
+  const ownRepo = (s) => s.fixture && FIXTURES[s.fixture]?.usesPlanningRepo === false;
+  return ownRepo(a) || ownRepo(b);
+}
+
 /**
  * How the selected scenarios are measured: one at a time, except a scenario whose target is relative to
- * another one in the same fixture (implement vs a plain worktree add): those two run alternately (A B A B
- * ...), so a change in the machine's load hits both alike and the difference between them stays fair.
+ * another one (implement vs a plain worktree add, check-3x vs check) when both repository states can be
+ * in place at once: those two run alternately (A B A B ...), so a change in the machine's load hits both
+ * alike and the difference (or ratio) between them stays fair.
  */
 function measurementGroups(selected) {
   const groups = [];
@@ -362,8 +385,8 @@ function measurementGroups(selected) {
       (other) =>
         !placed.has(other.name) &&
         other !== scenario &&
-        other.fixture === scenario.fixture &&
-        (other.targetRelativeTo === scenario.name || scenario.targetRelativeTo === other.name),
+        compatibleFixtures(other, scenario) &&
+        (referenceOf(other) === scenario.name || referenceOf(scenario) === other.name),
     );
     const group = partner ? [scenario, partner] : [scenario];
     for (const member of group) placed.add(member.name);
@@ -377,7 +400,8 @@ function selectScenarios(only, progress) {
   if (only.length === 0) return SCENARIOS;
   const wanted = new Set(only);
   for (const name of only) {
-    const reference = SCENARIOS.find((s) => s.name === name)?.targetRelativeTo;
+    const scenario = SCENARIOS.find((s) => s.name === name);
+    const reference = scenario && referenceOf(scenario);
     if (reference && !wanted.has(reference)) {
       wanted.add(reference);
       progress(`bench: also running ${reference} (${name}'s target is relative to it)\n`);
@@ -459,11 +483,19 @@ async function main() {
   const selected = selectScenarios(options.only, progress);
   const results = [];
   for (const group of measurementGroups(selected)) {
-    const scenarioCtx = await fixtures.enter(group[0].fixture);
     const members = [];
     for (const scenario of group) {
+      // Members of a group may have different fixtures (check in the planning repository, check-3x in
+      // the 3.x one): measurementGroups only pairs states that can both be in place.
+      const scenarioCtx = await fixtures.enter(scenario.fixture);
       try {
-        members.push({ scenario, args: resolveArgs(scenario, scenarioCtx), warmup: null, measured: [] });
+        members.push({
+          scenario,
+          ctx: scenarioCtx,
+          args: resolveArgs(scenario, scenarioCtx),
+          warmup: null,
+          measured: [],
+        });
       } catch (error) {
         results.push(failedResult(scenario, error.message));
         progress(`bench: ${scenario.name.padEnd(16)} ERROR ${error.message}\n`);
@@ -473,7 +505,7 @@ async function main() {
     const runs = Math.min(options.runs, ...members.map((m) => m.scenario.maxRuns ?? Infinity));
     const names = members.map((m) => m.scenario.name);
     progress(`bench: ${names.join(' + ').padEnd(16)} ${members.length > 1 ? '(alternating) ' : ''}`);
-    const once = async ({ scenario, args }) => {
+    const once = async ({ scenario, ctx: scenarioCtx, args }) => {
       await scenario.setup?.(scenarioCtx);
       return scenario.exec
         ? runner.run({ exec: scenario.exec, args, cwd: scenarioCtx.repo, env })

@@ -5,7 +5,8 @@
 //   args         kit's arguments: an array, or (ctx) => array when they depend on the repository
 //   fixture      optional: the repository state it needs, built once before its warm-up run
 //                (bench/lib/fixtures.mjs): 'worktrees' (20 live WP worktrees, 10 more branches in the
-//                planning repository) or 'merge' (a 5,000-file repository with 20 done WPs to merge)
+//                planning repository), 'merge' (a 5,000-file repository with 20 done WPs to merge) or
+//                '3x' (a repository of the planning one's size in the Spec Kitty 3.x format)
 //   setup        optional (ctx) => void (or a promise), run before every run (warm-up included) and not
 //                timed: delete a cache, reset a lane, remove a worktree...
 //   exec         optional: run this program with `args` instead of kit (a plain-git baseline)
@@ -13,12 +14,14 @@
 //   okExitCodes  exit codes that are not a failure (default [0])
 //   targetMs     optional budget for the median wall time; the table shows PASS/FAIL against it
 //   targetRelativeTo  optional: the budget is that scenario's median + targetMs (it runs too under --only)
+//   targetRatioTo, targetRatio  optional: the budget is that scenario's median × targetRatio (likewise)
 //   maxRuns      optional: at most this many measured runs (for a setup that takes seconds)
 //   note         optional; shown under the table
 //
 // ctx: { repo, kitDir (.git/kit), cacheDir (.git/kit/cache), params, middleFeature, git(args), restore() },
 // plus with fixture 'worktrees': fixture ({ head, move, implement }), resetFixture(); with 'merge': merge
-// ({ dir, feature, featureNumber, pre, result, branches }), resetMerge({ detach }).
+// ({ dir, feature, featureNumber, pre, result, branches }), resetMerge({ detach }); with '3x', repo is the
+// 3.x repository and restore() restores it.
 // restore() puts the repository back to its generated commit (for scenarios that move lanes or commit).
 import { rmSync } from 'node:fs';
 import { PLAIN_WORKTREE_BRANCH } from './lib/fixture-worktrees.mjs';
@@ -73,6 +76,24 @@ export const SCENARIOS = [
     name: 'check-feature',
     args: (ctx) => ['check', '--feature', ctx.middleFeature],
     okExitCodes: CHECK_EXIT_CODES,
+  },
+
+  // The same planning tree in the Spec Kitty 3.x format (fixture '3x'): lanes from each mission's
+  // status.events.jsonl (about 8 lines per WP) instead of the WP files' frontmatter.
+  {
+    name: 'check-3x',
+    fixture: '3x',
+    args: ['check'],
+    okExitCodes: CHECK_EXIT_CODES,
+    targetRatioTo: 'check',
+    targetRatio: 1.2,
+    note: 'frontmatter cache warm; 2,000 WPs in 50 missions, lanes reduced from 16,000 event lines; measured alternately with check',
+  },
+  {
+    name: 'status-json-3x',
+    fixture: '3x',
+    args: ['status', '--json'],
+    note: 'the 3.x repository, no worktrees',
   },
 
   // Worktrees and lanes: the planning repository while 20 agents work in it (fixture 'worktrees').

@@ -8,9 +8,12 @@
 //
 //   worktrees  the planning repository with 20 live WP worktrees and 10 more branches (fixture-worktrees.mjs)
 //   merge      a separate 5,000-file repository with one feature of 20 done WPs (merge-repo.mjs)
+//   3x         a separate repository of the same size as the planning one, in the Spec Kitty 3.x format
+//              (generate-3x.mjs): missions with status.events.jsonl and status.json, no lane: in WP files
 import { join } from 'node:path';
+import { FORMAT_3X } from './generate-3x.mjs';
 import { buildWorktreesFixture, resetWorktreesFixture } from './fixture-worktrees.mjs';
-import { git } from './generate.mjs';
+import { ensureRepo, git, restoreRepo } from './generate.mjs';
 import { ensureMergeRepo, resetMergeRepo } from './merge-repo.mjs';
 
 function parseResult(stdout) {
@@ -58,6 +61,51 @@ export const FIXTURES = {
         if (!ctx.fixture.implement)
           problems.push('no planned WP whose dependencies all have branches, for kit implement');
         return problems.length > 0 ? `worktrees fixture: ${problems.join('; ')}` : null;
+      },
+    },
+  },
+
+  '3x': {
+    usesPlanningRepo: false,
+    async enter(base, options) {
+      const repo = ensureRepo(base.root, base.params, { fresh: options.fresh, log: options.log, format: FORMAT_3X });
+      return {
+        root: base.root,
+        repo: repo.dir,
+        kitDir: join(repo.dir, '.git', 'kit'),
+        cacheDir: join(repo.dir, '.git', 'kit', 'cache'),
+        params: base.params,
+        git: (args) => git(repo.dir, args),
+        restore: () => restoreRepo(repo.dir, { head: repo.head }),
+        summary: {
+          dir: repo.dir,
+          files: repo.files,
+          bytes: repo.bytes,
+          reused: repo.reused,
+          generateMs: repo.generateMs,
+        },
+      };
+    },
+    check: {
+      args: ['check', '--json'],
+      inspect(stdout, ctx) {
+        const result = parseResult(stdout);
+        if (!Array.isArray(result?.features))
+          return `3x fixture: kit check --json printed no features: ${stdout.slice(0, 200)}`;
+        const { features, wpsPerFeature } = ctx.params;
+        const wps = result.features.reduce((sum, feature) => sum + (feature.workPackages?.length ?? 0), 0);
+        const problems = [];
+        if (result.features.length !== features || wps !== features * wpsPerFeature) {
+          problems.push(
+            `kit sees ${result.features.length} missions / ${wps} WPs, expected ${features} / ${features * wpsPerFeature}`,
+          );
+        }
+        const other = result.features.filter((feature) => feature.format !== undefined && feature.format !== '3.x');
+        if (other.length > 0) problems.push(`kit reads ${other.length} mission(s) as ${other[0].format}, not 3.x`);
+        const real = (result.problems ?? []).filter((problem) => problem.kind !== 'unfinished');
+        if (real.length > 0)
+          problems.push(`${real.length} problem(s), e.g. ${real[0].file}:${real[0].line ?? ''} ${real[0].message}`);
+        return problems.length > 0 ? `3x fixture (kit check --json): ${problems.join('; ')}` : null;
       },
     },
   },

@@ -93,8 +93,8 @@ const NOUNS = [
   'Retry Queue',
 ];
 const MODULES = ['Core', 'Api', 'Worker', 'Cli', 'Storage', 'Web', 'Shared'];
-const AGENTS = ['claude-opus', 'claude-sonnet', 'codex', 'gemini-pro', 'claude-opus-reviewer', 'cursor-agent'];
-const REVIEWERS = ['Ryan Riley', 'Ana Lopez', 'claude-opus', 'Priya Natarajan', 'Sam Okafor'];
+export const AGENTS = ['claude-opus', 'claude-sonnet', 'codex', 'gemini-pro', 'claude-opus-reviewer', 'cursor-agent'];
+export const REVIEWERS = ['Ryan Riley', 'Ana Lopez', 'claude-opus', 'Priya Natarajan', 'Sam Okafor'];
 const SENTENCES = [
   'The existing implementation couples parsing and validation, which makes the error paths hard to test in isolation.',
   'Keep the public surface small: callers should only see the types they need to construct a request.',
@@ -119,18 +119,18 @@ export function featureName(index) {
   return `${String(index).padStart(3, '0')}-${r.pick(AREAS)}-${r.pick(ASPECTS)}`;
 }
 
-function title(words) {
+export function title(words) {
   return words
     .split('-')
     .map((word) => word[0].toUpperCase() + word.slice(1))
     .join(' ');
 }
 
-function wpId(index) {
+export function wpId(index) {
   return `WP${String(index).padStart(2, '0')}`;
 }
 
-function isoDate(r, day) {
+export function isoDate(r, day) {
   const date = new Date(Date.UTC(2026, 0, 1) + day * 86_400_000 + r.int(0, 86_399) * 1000);
   return date.toISOString().replace('.000Z', 'Z');
 }
@@ -229,11 +229,11 @@ function frontmatter(wp) {
   return `---\n${lines.join('\n')}\n---\n`;
 }
 
-function paragraph(r, sentences) {
+export function paragraph(r, sentences) {
   return Array.from({ length: sentences }, () => r.pick(SENTENCES)).join(' ');
 }
 
-function body(wp) {
+export function wpBody(wp) {
   const { r } = wp;
   const module = r.pick(MODULES);
   const base = wp.dependencies.at(-1);
@@ -327,7 +327,7 @@ function body(wp) {
 }
 
 export function wpFile(wp) {
-  return frontmatter(wp) + body(wp);
+  return frontmatter(wp) + wpBody(wp);
 }
 
 export function wpFileName(wp) {
@@ -355,10 +355,10 @@ export function metaJson(featureIndex) {
   return `${JSON.stringify(meta, null, 2)}\n`;
 }
 
-export function tasksMd(featureIndex, wps) {
-  const name = featureName(featureIndex);
+/** tasks.md; `name` and `friendly` default to the 1.x feature's (`NNN-slug`, its title). */
+export function tasksMd(featureIndex, wps, name = featureName(featureIndex), friendly = title(name.slice(4))) {
   const out = [
-    `# Work Packages: ${title(name.slice(4))}`,
+    `# Work Packages: ${friendly}`,
     '',
     `**Inputs**: Design documents from \`kitty-specs/${name}/\``,
     '**Prerequisites**: plan.md (required), spec.md',
@@ -391,11 +391,10 @@ function subtaskSummary(wp, subtask) {
   return `${VERBS[Number(subtask.slice(1)) % VERBS.length]} the ${NOUNS[wp.wpIndex % NOUNS.length].toLowerCase()}`;
 }
 
-export function specMd(featureIndex) {
-  const name = featureName(featureIndex);
+export function specMd(featureIndex, friendly = title(featureName(featureIndex).slice(4))) {
   const r = rng(17, featureIndex);
   return [
-    `# Feature Specification: ${title(name.slice(4))}`,
+    `# Feature Specification: ${friendly}`,
     '',
     '## User Scenarios & Testing',
     '',
@@ -412,11 +411,10 @@ export function specMd(featureIndex) {
   ].join('\n');
 }
 
-export function planMd(featureIndex) {
-  const name = featureName(featureIndex);
+export function planMd(featureIndex, friendly = title(featureName(featureIndex).slice(4))) {
   const r = rng(19, featureIndex);
   return [
-    `# Implementation Plan: ${title(name.slice(4))}`,
+    `# Implementation Plan: ${friendly}`,
     '',
     '## Summary',
     '',
@@ -504,10 +502,11 @@ function readMarker(dir) {
   }
 }
 
-function markerMatches(marker, params) {
+function markerMatches(marker, params, format) {
   return (
     marker?.complete === true &&
-    marker.generatorVersion === GENERATOR_VERSION &&
+    (marker.format ?? '1.x') === format.name &&
+    marker.generatorVersion === format.version &&
     marker.params?.features === params.features &&
     marker.params?.wpsPerFeature === params.wpsPerFeature &&
     marker.params?.active === params.active
@@ -525,14 +524,41 @@ export function restoreRepo(dir, marker) {
   if (extra.length > 0) git(dir, ['branch', '-q', '-D', ...extra]);
 }
 
+/** Writes feature `f` (1-based) of the 1.x tree under `dir`; returns its directory name and WP file count. */
+function writeFeature1x(dir, f, params, write) {
+  const name = featureName(f);
+  const featureDir = join(dir, 'kitty-specs', name);
+  mkdirSync(join(featureDir, 'tasks'), { recursive: true });
+  const wps = Array.from({ length: params.wpsPerFeature }, (_, i) =>
+    plannedWp(f, params.features, i + 1, params.wpsPerFeature, params.active),
+  );
+  write(join(featureDir, 'meta.json'), metaJson(f));
+  write(join(featureDir, 'spec.md'), specMd(f));
+  write(join(featureDir, 'plan.md'), planMd(f));
+  // tasks.md gets its own random streams so that writing it does not change the WP files' bytes.
+  write(
+    join(featureDir, 'tasks.md'),
+    tasksMd(
+      f,
+      wps.map((wp) => ({ ...wp, r: rng(23, f, wp.wpIndex) })),
+    ),
+  );
+  for (const wp of wps) write(join(featureDir, 'tasks', wpFileName(wp)), wpFile(wp));
+  return { name, files: wps.length };
+}
+
+/** The Spec Kitty 1.x tree (lanes in WP frontmatter): the bench's main planning repository. */
+export const FORMAT_1X = { name: '1.x', version: GENERATOR_VERSION, key: repoKey, writeFeature: writeFeature1x };
+
 /**
- * A repository with `features` × `wpsPerFeature` WP files under `root`, generated or reused.
+ * A repository with `features` × `wpsPerFeature` WP files under `root`, generated or reused; `format`
+ * says what is written (FORMAT_1X, or FORMAT_3X from generate-3x.mjs).
  * Returns { dir, reused, files, bytes, generateMs, head }.
  */
-export function ensureRepo(root, params, { fresh = false, log = () => {} } = {}) {
-  const dir = join(root, repoKey(params));
+export function ensureRepo(root, params, { fresh = false, log = () => {}, format = FORMAT_1X } = {}) {
+  const dir = join(root, format.key(params));
   const marker = readMarker(dir);
-  if (!fresh && markerMatches(marker, params) && existsSync(join(dir, 'kitty-specs'))) {
+  if (!fresh && markerMatches(marker, params, format) && existsSync(join(dir, 'kitty-specs'))) {
     const started = performance.now();
     restoreRepo(dir, marker);
     log(`reusing ${dir} (restored in ${Math.round(performance.now() - started)} ms)`);
@@ -546,7 +572,7 @@ export function ensureRepo(root, params, { fresh = false, log = () => {} } = {})
     };
   }
   const started = performance.now();
-  log(`generating ${params.features} features × ${params.wpsPerFeature} WPs in ${dir} ...`);
+  log(`generating ${params.features} features × ${params.wpsPerFeature} WPs (Spec Kitty ${format.name}) in ${dir} ...`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   git(dir, ['init', '-q', '-b', 'main']);
@@ -563,40 +589,22 @@ export function ensureRepo(root, params, { fresh = false, log = () => {} } = {})
 
   let files = 0;
   let bytes = 0;
+  const write = (path, text) => {
+    writeFileSync(path, text);
+    bytes += Buffer.byteLength(text);
+  };
   for (let f = 1; f <= params.features; f++) {
-    const name = featureName(f);
-    const featureDir = join(dir, 'kitty-specs', name);
-    mkdirSync(join(featureDir, 'tasks'), { recursive: true });
-    const wps = Array.from({ length: params.wpsPerFeature }, (_, i) =>
-      plannedWp(f, params.features, i + 1, params.wpsPerFeature, params.active),
-    );
-    const write = (path, text) => {
-      writeFileSync(path, text);
-      bytes += Buffer.byteLength(text);
-    };
-    write(join(featureDir, 'meta.json'), metaJson(f));
-    write(join(featureDir, 'spec.md'), specMd(f));
-    write(join(featureDir, 'plan.md'), planMd(f));
-    // tasks.md gets its own random streams so that writing it does not change the WP files' bytes.
-    write(
-      join(featureDir, 'tasks.md'),
-      tasksMd(
-        f,
-        wps.map((wp) => ({ ...wp, r: rng(23, f, wp.wpIndex) })),
-      ),
-    );
-    for (const wp of wps) {
-      write(join(featureDir, 'tasks', wpFileName(wp)), wpFile(wp));
-      files++;
-    }
-    git(dir, ['add', '-A', join('kitty-specs', name)]);
-    git(dir, ['commit', '-q', '-m', `Plan ${name}: ${params.wpsPerFeature} work packages`]);
+    const feature = format.writeFeature(dir, f, params, write);
+    files += feature.files;
+    git(dir, ['add', '-A', join('kitty-specs', feature.name)]);
+    git(dir, ['commit', '-q', '-m', `Plan ${feature.name}: ${params.wpsPerFeature} work packages`]);
   }
   const head = git(dir, ['rev-parse', 'HEAD']);
   const generateMs = Math.round(performance.now() - started);
   const newMarker = {
     complete: true,
-    generatorVersion: GENERATOR_VERSION,
+    format: format.name,
+    generatorVersion: format.version,
     params: { features: params.features, wpsPerFeature: params.wpsPerFeature, active: params.active },
     files,
     bytes,

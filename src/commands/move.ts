@@ -9,19 +9,26 @@ export default class Move extends KitCommand {
     '→planned (a rejection: --note with the review feedback is required). Moving to for_review needs the ' +
     "WP's worktree clean, at least one commit beyond its base, and no planning files changed on its branch. " +
     "The change is one commit on the feature's target branch; your other changes are left alone. Inside a WP " +
-    'worktree the WP and feature are taken from its branch.';
+    'worktree the WP and feature are taken from its branch. In a Spec Kitty 3.x feature (status.events.jsonl) ' +
+    "kit follows 3.x's lane machine: it appends the chain of events that reaches the lane (for_review → " +
+    'in_review → approved) and writes status.json again, and --force needs --note as the reason.';
   static override examples = [
     '<%= config.bin %> move WP02 --to for_review',
     '<%= config.bin %> move --to for_review   # inside the WP02 worktree',
     '<%= config.bin %> move WP02 --to planned --note "Handle the empty-input case; add a test"',
     '<%= config.bin %> move WP03 --to done --feature 001 --json',
     '<%= config.bin %> move WP04 --to planned --force',
+    '<%= config.bin %> move WP05 --to blocked --note "waits for the API key"   # a 3.x feature',
   ];
   static override args = {
     wp: Args.string({ description: 'Work package id (WP02); inside a WP worktree it defaults to that WP.' }),
   };
   static override flags = {
-    to: Flags.string({ description: 'The lane to move to: planned, doing, for_review or done.', required: true }),
+    to: Flags.string({
+      description:
+        'The lane to move to: planned, doing, for_review or done; in a Spec Kitty 3.x feature also claimed, in_progress, in_review, approved, blocked or canceled.',
+      required: true,
+    }),
     note: Flags.string({ description: 'Review feedback (required when sending a WP back from for_review).' }),
     agent: Flags.string({ description: 'Who is moving it (default: $KIT_AGENT, else your user name).' }),
     force: Flags.boolean({ description: 'Allow any move and skip the guards; recorded as forced.' }),
@@ -44,7 +51,10 @@ export default class Move extends KitCommand {
     const where = result.commit
       ? `committed on ${result.targetBranch} as ${result.commit.slice(0, 12)}`
       : 'edited in place';
-    this.print(`${result.feature} ${result.wp}: ${result.from} → ${result.to}${how}; ${where}`);
+    const lanes = result.statusLanes
+      ? [result.statusFrom ?? 'no lane', ...result.statusLanes].join(' → ')
+      : `${result.from} → ${result.to}`;
+    this.print(`${result.feature} ${result.wp}: ${lanes}${how}; ${where}`);
     return result;
   }
 }

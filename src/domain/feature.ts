@@ -15,6 +15,11 @@ export interface FeatureMeta {
   friendlyName: string | null;
   targetBranch: string | null;
   createdAt: string | null;
+  /** Spec Kitty 3.x: the mission's ULID, slug, type and number as meta.json has them. */
+  missionId: string | null;
+  missionSlug: string | null;
+  missionType: string | null;
+  missionNumber: string | number | null;
 }
 
 /**
@@ -50,10 +55,17 @@ export function interpretMeta(data: unknown): FeatureMeta | null {
     friendlyName: text(record.friendly_name),
     targetBranch: text(record.target_branch),
     createdAt: text(record.created_at),
+    missionId: text(record.mission_id),
+    missionSlug: text(record.mission_slug),
+    missionType: text(record.mission_type),
+    missionNumber:
+      typeof record.mission_number === 'number' || typeof record.mission_number === 'string'
+        ? record.mission_number
+        : null,
   };
 }
 
-/** The title people see for a feature: meta.json's friendly name, else its directory name. */
+/** The title people see for a feature: meta.json's friendly name (3.x: also its mission title), else its directory name. */
 export function featureTitle(feature: Pick<Feature, 'meta' | 'name'>): string {
   return feature.meta?.friendlyName?.trim() || feature.name;
 }

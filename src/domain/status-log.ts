@@ -531,3 +531,128 @@ function parseSnapshotJson(
     return { ok: false, message: `status.json is not valid JSON: ${(error as Error).message}` };
   }
 }
+
+/** Microseconds since the epoch of a 3.x `at` (`2026-07-28T10:23:31.830979+00:00`), or null. */
+export function statusTimeMicros(at: string): number | null {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)?$/.exec(at.trim());
+  if (!match?.[1]) return null;
+  const seconds = Date.parse(`${match[1]}${match[3] ?? 'Z'}`);
+  if (Number.isNaN(seconds)) return null;
+  return seconds * 1000 + Number((match[2] ?? '').padEnd(6, '0').slice(0, 6) || '0');
+}
+
+/** A 3.x `at`: UTC with six fraction digits and `+00:00`, no fraction at a whole second (as Python's isoformat). */
+export function formatStatusTime(micros: number): string {
+  const seconds = Math.floor(micros / 1_000_000);
+  const fraction = micros - seconds * 1_000_000;
+  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
+  return fraction === 0 ? `${base}+00:00` : `${base}.${String(fraction).padStart(6, '0')}+00:00`;
+}
+
+export interface StatusEventRequest {
+  wpId: string;
+  /** The WP's 3.x lane now; null when the log has none for it (3.x's "genesis"). */
+  from: string | null;
+  /** The chain of lanes to record, as statusPath gives it (or the one lane of a forced move). */
+  path: readonly StatusLane[];
+  force: boolean;
+  actor: string;
+  /** Why: required by 3.x for forced moves and for in_progress → planned; the review feedback of a rejection. */
+  note: string | null;
+  /** Who reviewed, for events leaving in_review or approved (3.x wants a review_result or review_ref there). */
+  reviewer: string | null;
+  /** The first event's time in microseconds; later events of the chain are a microsecond apart. */
+  atMicros: number;
+  /** One ULID per event of the chain (the genesis event included, when `from` is null). */
+  eventIds: readonly string[];
+  missionSlug: string;
+  missionId: string | null;
+  shellPid: number | null;
+  /** The review result already in the snapshot, carried into approved → done evidence. */
+  priorReview: Record<string, unknown> | null;
+  /** For approved → done written by a merge: the branch it landed on. */
+  mergedInto?: string | undefined;
+}
+
+/**
+ * The event lines one kit lane change appends to a 3.x log: one per edge of the chain, each shaped as
+ * 3.x's current writer shapes it (`review_result` only when set, `mission_id` only when known). Pure.
+ */
+export function statusEventsFor(request: StatusEventRequest): Record<string, unknown>[] {
+  const events: Record<string, unknown>[] = [];
+  const chain: [string, StatusLane][] = [];
+  let from = request.from;
+  if (from === null) {
+    chain.push(['genesis', 'planned']);
+    from = 'planned';
+  }
+  for (const lane of request.path) {
+    if (lane === from) continue;
+    chain.push([from, lane]);
+    from = lane;
+  }
+  const approval = (reference: string) => ({
+    reviewer: request.reviewer ?? request.actor,
+    verdict: 'approved',
+    reference,
+  });
+  chain.forEach(([edgeFrom, edgeTo], index) => {
+    const last = index === chain.length - 1;
+    let reason: string | null = last ? request.note : null;
+    let evidence: Record<string, unknown> | null = null;
+    let reviewResult: Record<string, unknown> | null = null;
+    let reviewRef: string | null = null;
+    let policy: Record<string, unknown> | null = null;
+    if (edgeFrom === 'genesis') reason = 'canonical bootstrap';
+    if (edgeFrom === 'planned' && edgeTo === 'claimed') {
+      policy = { agent: request.actor, ...(request.shellPid !== null ? { shell_pid: request.shellPid } : {}) };
+    }
+    const reference = request.note ?? `kit: ${edgeTo} by ${request.reviewer ?? request.actor}`;
+    if (edgeFrom === 'in_review') {
+      const approved = edgeTo === 'approved' || edgeTo === 'done';
+      reviewResult = approved
+        ? approval(reference)
+        : { reviewer: request.reviewer ?? request.actor, verdict: 'changes_requested', reference };
+      if (approved) evidence = { review: approval(reference) };
+    }
+    if ((edgeFrom === 'approved' || edgeFrom === 'in_progress') && (edgeTo === 'done' || edgeTo === 'approved')) {
+      const prior = request.priorReview;
+      const review =
+        prior && prior.verdict === 'approved'
+          ? { reviewer: prior.reviewer, verdict: 'approved', reference: prior.reference }
+          : approval(reference);
+      evidence = { review };
+    }
+    if (edgeFrom === 'approved' && (edgeTo === 'in_progress' || edgeTo === 'planned')) reviewRef = reference;
+    if (edgeFrom === 'in_progress' && edgeTo === 'planned' && !reason) reason = 'kit: moved back to planned';
+    if (request.force === true && last && !reason) reason = 'kit: forced with --force';
+    if (request.mergedInto && edgeTo === 'done') {
+      policy = { merge_phase: 'lane_integrated', target_branch: request.mergedInto };
+      reason = reason ?? `Merged ${request.wpId} into ${request.mergedInto}`;
+    }
+    const event: Record<string, unknown> = {
+      actor: request.actor,
+      at: formatStatusTime(request.atMicros + index),
+      event_id: request.eventIds[index] ?? '',
+      evidence,
+      execution_mode: 'worktree',
+      force: request.force === true && last,
+      from_lane: edgeFrom,
+      mission_slug: request.missionSlug,
+      policy_metadata: policy,
+      reason,
+      review_ref: reviewRef,
+      to_lane: edgeTo,
+      wp_id: request.wpId,
+    };
+    if (request.missionId) event.mission_id = request.missionId;
+    if (reviewResult) event.review_result = reviewResult;
+    events.push(event);
+  });
+  return events;
+}
+
+/** How many events statusEventsFor writes for this chain (so the caller can mint that many ids). */
+export function statusEventCount(from: string | null, path: readonly StatusLane[]): number {
+  return path.length + (from === null ? 1 : 0);
+}

@@ -54,7 +54,8 @@ export function listFeatureDirs(workspace: Workspace): FeatureDir[] {
   const features: FeatureDir[] = [];
   for (const entry of entries) {
     const dir = join(workspace.specsPath, entry.name);
-    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && statSync(dir, { throwIfNoEntry: false })?.isDirectory());
+    const isDir =
+      entry.isDirectory() || (entry.isSymbolicLink() && statSync(dir, { throwIfNoEntry: false })?.isDirectory());
     if (!isDir) continue;
     const numbered = parseFeatureDirName(entry.name);
     if (numbered) {
@@ -62,7 +63,8 @@ export function listFeatureDirs(workspace: Workspace): FeatureDir[] {
       continue;
     }
     const described = describeFeatureDir(entry.name);
-    if (described && FEATURE_MARKERS.some((marker) => existsSync(join(dir, marker)))) features.push({ ...described, dir });
+    if (described && FEATURE_MARKERS.some((marker) => existsSync(join(dir, marker))))
+      features.push({ ...described, dir });
   }
   return features.sort(compareFeatureDirs);
 }

@@ -405,7 +405,10 @@ export class GitPlumbing {
     const index = join(stateDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`);
     const env = { GIT_INDEX_FILE: index };
     try {
-      const [read, listed] = await Promise.allSettled([this.output(['read-tree', commit], undefined, { env }), entries]);
+      const [read, listed] = await Promise.allSettled([
+        this.output(['read-tree', commit], undefined, { env }),
+        entries,
+      ]);
       if (listed.status === 'rejected') throw listed.reason;
       if (read.status === 'rejected') throw read.reason;
       const update = ['update-index', '--add'];

@@ -196,15 +196,7 @@ async function commitOnTarget(
           );
         }
       } catch (error) {
-        await undoLaneCommit(
-          git,
-          ref,
-          commit,
-          old,
-          checkout,
-          changes.map((change) => change.path).join(', '),
-          error,
-        );
+        await undoLaneCommit(git, ref, commit, old, checkout, changes.map((change) => change.path).join(', '), error);
       }
     }
     return { commit, changes: changes.map(({ path, content, movedFrom }) => ({ path, content, movedFrom })) };

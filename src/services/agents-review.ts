@@ -63,8 +63,9 @@ export interface ReviewResult {
   verdict: {
     decision: 'approved' | 'rejected';
     reviewer: string;
-    from: Lane;
-    to: Lane;
+    /** Kit's lanes, or a 3.x feature's own (for_review → approved). */
+    from: string;
+    to: string;
     commit: string | null;
     note: string | null;
   } | null;
@@ -140,8 +141,9 @@ export async function reviewWorkPackage(workspace: Workspace, input: ReviewInput
     verdict = {
       decision: input.decision === 'approve' ? 'approved' : 'rejected',
       reviewer,
-      from: moved.from,
-      to: moved.to,
+      // A 3.x feature says its own lanes (for_review → approved), kit's columns would hide the verdict.
+      from: moved.statusFrom ?? moved.from,
+      to: moved.statusLanes?.at(-1) ?? moved.to,
       commit: moved.commit,
       note: note ?? null,
     };

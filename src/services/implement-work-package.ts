@@ -14,7 +14,9 @@ import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { copyWorktreeIncludes } from '../io/worktree-include.js';
-import { actingAgent } from './move-work-package.js';
+import { parseStatusLog, reduceStatusLog } from '../domain/status-log.js';
+import { actingAgent, statusChangeMessage } from './move-work-package.js';
+import { planStatusChange, recordStatusLaneChanges } from './status-lane-change.js';
 import { parseWorkPackageArgument, resolveWorkPackage, workPackageBranch } from './work-package-context.js';
 
 export interface ImplementInput {
@@ -178,6 +180,19 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   }
 }
 
+/** A WP's 3.x lane and claiming agent as the log committed at `tip` reduces to. */
+async function committedStatusOf(
+  git: GitPlumbing,
+  tip: string,
+  featurePath: string,
+  id: string,
+): Promise<{ lane: string | null; agent: string | null }> {
+  const log = await git.readBlob(tip, `${featurePath}/status.events.jsonl`);
+  const state = reduceStatusLog(parseStatusLog(log?.toString('utf8') ?? '')).workPackages.get(id);
+  const lane = state && state.lane !== 'uninitialized' ? state.lane : null;
+  return { lane, agent: typeof state?.agent === 'string' && state.agent ? state.agent : null };
+}
+
 async function rollBack(workspace: Workspace, worktree: string, branch: string, commit: string): Promise<void> {
   // The worktree is brand new (a checkout plus copied include files), so removing it loses nothing.
   await workspace.git.spawnGit(['worktree', 'remove', '--force', worktree]);
@@ -204,8 +219,16 @@ async function alreadyStarted(
   const bytes = tip ? await git.readBlob(tip, wp.file) : null;
   const fresh = bytes ? await parseFrontmatterForEdit(bytes.toString('utf8')) : null;
   const data = fresh?.ok ? fresh.data : {};
-  const holder = typeof data.agent === 'string' && data.agent ? data.agent : null;
-  const lane = typeof data.lane === 'string' ? data.lane : wp.lane;
+  // A 3.x feature keeps lane and claim in its event log, not in the WP file.
+  const status = feature.format === '3.x' && tip ? await committedStatusOf(git, tip, feature.path, wp.id) : null;
+  const holder = status ? status.agent : typeof data.agent === 'string' && data.agent ? data.agent : null;
+  const lane = status
+    ? status.lane === null || status.lane === 'planned'
+      ? 'planned'
+      : status.lane
+    : typeof data.lane === 'string'
+      ? data.lane
+      : wp.lane;
   const baseCommit = typeof data.base_commit === 'string' ? data.base_commit : '';
   const baseBranches = typeof data.base_branch === 'string' && data.base_branch ? data.base_branch.split(', ') : [];
   let worktree = (await workspace.git.worktrees()).find((entry) => entry.branch === branch)?.path ?? null;
@@ -307,6 +330,23 @@ async function recordDoing(
   },
 ): Promise<void> {
   const { feature, wp, targetBranch } = context;
+  if (feature.format === '3.x') {
+    // 3.x: planned → claimed → in_progress in the event log; the WP file only gets the base it starts from.
+    const path = planStatusChange(wp.id, wp.statusLane, 'in_progress', false);
+    await recordStatusLaneChanges(workspace, {
+      feature,
+      targetBranch,
+      changes: [{ wp, to: 'in_progress', expectFrom: wp.statusLane, frontmatterEdits: input.edits }],
+      force: false,
+      actor: input.agent,
+      note: null,
+      reviewer: null,
+      now: input.now,
+      message: statusChangeMessage(feature.name, wp.id, wp.statusLane, path, input.detail),
+      moved: (_id, current) => input.taken({ lane: current.lane ?? 'no lane', agent: current.agent ?? '' }),
+    });
+    return;
+  }
   await writeWorkPackage(workspace, {
     targetBranch,
     file: wp.file,

@@ -23,6 +23,7 @@ import { failpoint } from '../io/failpoint.js';
 import { withLock } from '../io/lock.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { loadLaneState } from '../io/feature-store.js';
+import { recordStatusLaneChanges } from './status-lane-change.js';
 import { operationInProgress, sameFileIn } from '../io/checkout.js';
 import { CommitAncestry } from '../io/commit-ancestry.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult, type StatusEntry, type WorktreeEntry } from '../io/git.js';
@@ -371,7 +372,16 @@ async function gatherCandidates(
     git.refsUnder(`refs/kit/archive/${feature.name}/`),
     landedRecords(context, target),
   ]);
-  const refs = feature.workPackages.map((wp) => {
+  // 3.x: approved is what is ready to land (kit records done once it has); canceled WPs do not land.
+  const canceled = new Set(feature.workPackages.filter((wp) => wp.statusLane === 'canceled').map((wp) => wp.id));
+  const mergeable = feature.workPackages
+    .filter((wp) => !canceled.has(wp.id))
+    .map((wp) => ({
+      ...wp,
+      lane: wp.statusLane === 'approved' ? ('done' as const) : wp.lane,
+      dependencies: wp.dependencies.filter((id) => !canceled.has(id)),
+    }));
+  const refs = mergeable.map((wp) => {
     const branch = workPackageBranch(feature.name, wp.id);
     // A WP merged and cleaned up by an earlier run has no branch, only its archive ref in the target.
     const archive = archived.get(`refs/kit/archive/${feature.name}/${wp.id}`);
@@ -673,6 +683,13 @@ async function finishLanded(
   failpoint('merge:checkout-synced');
   const proof = await proveNothingLost(context, state, known.ancestry);
   failpoint('merge:proved');
+  if (feature.format === '3.x') {
+    const recorded = await recordLandedInStatusLog(
+      context,
+      state.planned.map((entry) => entry.wp),
+    );
+    if (recorded) warnings.push(recorded);
+  }
   const cleanup = context.keepWorktrees ? null : await cleanUp(context, state.planned);
   removeMergeState(workspace, feature.name);
   return {
@@ -692,6 +709,39 @@ async function finishLanded(
     cleanupPreview: [],
     warnings,
   };
+}
+
+/**
+ * 3.x: the landed WPs that were approved move to done in the event log (actor "merge", as 3.x's own merge
+ * records it), in one lane commit after the landing. A failure here loses nothing (the code has landed)
+ * and comes back as a warning with the command that records it.
+ */
+async function recordLandedInStatusLog(context: MergeContext, landed: readonly string[]): Promise<string | null> {
+  const { workspace, feature, targetBranch } = context;
+  // Read again: the lanes may have changed while the merge ran (the write re-checks them under the lock).
+  const [fresh] = await loadLaneState(workspace, [await selectFeature(workspace, feature.name)]);
+  const approved = (fresh ?? feature).workPackages.filter(
+    (wp) => landed.includes(wp.id) && wp.statusLane === 'approved',
+  );
+  if (approved.length === 0 || !fresh) return null;
+  try {
+    await recordStatusLaneChanges(workspace, {
+      feature: fresh,
+      targetBranch,
+      changes: approved.map((wp) => ({ wp, to: 'done' as const, expectFrom: 'approved' })),
+      force: false,
+      actor: 'merge',
+      note: null,
+      reviewer: null,
+      now: new Date(),
+      mergedInto: targetBranch,
+      message: `kit: ${feature.name} ${approved.map((wp) => wp.id).join(', ')} approved → done\n\nMerged into ${targetBranch}.\n`,
+    });
+    return null;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return `the merge landed, but kit could not record done in ${feature.path}/status.events.jsonl: ${reason}; record it with kit move <WP> --to done --feature ${feature.name}`;
+  }
 }
 
 type CheckoutMove =

@@ -9,7 +9,10 @@ import { GitPlumbing } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { LANES, type Lane, parseLane } from '../lanes/lane.js';
+import { isStatusLane, kitLaneOfStatus, STATUS_LANES } from '../domain/status-log.js';
+import { statusLaneForTarget, statusPath } from '../lanes/status-transitions.js';
 import { checkTransition } from '../lanes/transitions.js';
+import { planStatusChange, recordStatusLaneChanges } from './status-lane-change.js';
 import { resolveWorkPackage, type WorkPackageContext, workPackageBranch } from './work-package-context.js';
 
 export interface MoveInput {
@@ -33,6 +36,9 @@ export interface MoveResult {
   wp: string;
   from: Lane;
   to: Lane;
+  /** A 3.x feature's own lanes: where the WP was and the chain recorded to its destination; null otherwise. */
+  statusFrom: string | null;
+  statusLanes: string[] | null;
   forced: boolean;
   rejection: boolean;
   file: string;
@@ -50,11 +56,12 @@ export function actingAgent(agent: string | undefined): string {
  * (and review feedback for a rejection) as one commit on the target branch.
  */
 export async function moveWorkPackage(workspace: Workspace, input: MoveInput): Promise<MoveResult> {
+  const context = await resolveWorkPackage(workspace, { feature: input.feature, wp: input.wp });
+  if (context.feature.format === '3.x') return moveStatusWorkPackage(workspace, context, input);
   const to = parseLane(input.to);
   if (!to) {
     throw new KitError(`"${input.to}" is not a lane`, { hint: `lanes: ${LANES.join(', ')}` });
   }
-  const context = await resolveWorkPackage(workspace, { feature: input.feature, wp: input.wp });
   const { feature, wp } = context;
   const from = wp.lane;
   if (input.review && from !== input.review.expectLane) throw notInReviewLane(wp.id, from, input.review.expectLane);
@@ -130,7 +137,93 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
     file: wp.file,
     commit: result.commit,
     targetBranch: context.targetBranch,
+    statusFrom: null,
+    statusLanes: null,
   };
+}
+
+// 3.x lanes a reviewer's verdict applies to, and those a rejection sends a WP back to.
+const AWAITING_REVIEW = new Set(['for_review', 'in_review', 'approved']);
+const BACK_TO_WORK = new Set(['planned', 'in_progress']);
+
+/**
+ * A move in a Spec Kitty 3.x feature: the destination may be a kit lane or a 3.x lane (approved,
+ * blocked, canceled, ...); kit records the chain of 3.x edges that reaches it as events in the log.
+ * `kit review --approve` records approved (3.x's merge, or kit merge, records done).
+ */
+async function moveStatusWorkPackage(
+  workspace: Workspace,
+  context: WorkPackageContext,
+  input: MoveInput,
+): Promise<MoveResult> {
+  const { feature, wp } = context;
+  const approval = input.review !== undefined && parseLane(input.to) === 'done';
+  const target = approval ? 'approved' : statusLaneForTarget(input.to);
+  if (!target) {
+    throw new KitError(`"${input.to}" is not a lane`, {
+      hint: `${feature.name} uses Spec Kitty 3.x lanes: ${STATUS_LANES.join(', ')} (or kit's planned, doing, for_review, done)`,
+    });
+  }
+  if (input.review && wp.lane !== input.review.expectLane)
+    throw notInReviewLane(wp.id, wp.lane, input.review.expectLane);
+  const from = wp.statusLane;
+  const path = planStatusChange(wp.id, from, target, input.force);
+  const note = input.note?.trim() || null;
+  const rejection = from !== null && AWAITING_REVIEW.has(from) && BACK_TO_WORK.has(target);
+  if (rejection && !note && !input.force) {
+    throw new KitError(`sending ${wp.id} back from ${from} is a rejection and needs the review feedback`, {
+      hint: `kit move ${wp.id} --to ${input.to} --note "what must change"`,
+    });
+  }
+  if (!input.force && target === 'for_review') await guardReadyForReview(workspace, context);
+  const actor = input.review?.reviewer ?? actingAgent(input.agent);
+  const toLane = kitLaneOfStatus(target);
+  const result = await recordStatusLaneChanges(workspace, {
+    feature,
+    targetBranch: context.targetBranch,
+    changes: [{ wp, to: target, expectFrom: from }],
+    force: input.force,
+    actor,
+    note,
+    reviewer: input.review?.reviewer ?? (rejection || target === 'approved' ? actor : null),
+    now: input.now,
+    message: statusChangeMessage(
+      feature.name,
+      wp.id,
+      from,
+      path,
+      input.force ? 'Forced with --force.' : (note ?? undefined),
+    ),
+  });
+  return {
+    feature: feature.name,
+    wp: wp.id,
+    from: wp.lane,
+    to: toLane,
+    statusFrom: from,
+    statusLanes: result.recorded[0]?.lanes ?? path,
+    forced: input.force && !isLegalStatusMove(from, target),
+    rejection,
+    file: `${feature.path}/status.events.jsonl`,
+    commit: result.commit,
+    targetBranch: context.targetBranch,
+  };
+}
+
+function isLegalStatusMove(from: string | null, to: (typeof STATUS_LANES)[number]): boolean {
+  const start = from ?? 'planned';
+  return isStatusLane(start) && (start === to || statusPath(start, to) !== null);
+}
+
+/** The commit message of a 3.x lane change: `kit: mission-01KQZC7A WP02 for_review → in_review → approved`. */
+export function statusChangeMessage(
+  feature: string,
+  wp: string,
+  from: string | null,
+  lanes: readonly string[],
+  detail?: string,
+): string {
+  return `kit: ${feature} ${wp} ${[from ?? 'genesis', ...lanes].join(' → ')}${detail ? `\n\n${detail}` : ''}\n`;
 }
 
 /** A review verdict on a WP that is not waiting for one; the hint says what the WP needs first. */
