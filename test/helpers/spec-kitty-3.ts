@@ -18,8 +18,6 @@ import { childEnv, kit, snapshotTree, type TempRepo } from './repo.js';
 // ---------------------------------------------------------------------------------------------------
 // Python's json.dumps
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 function pyString(value: string, ensureAscii: boolean): string {
   let out = '"';
   for (let i = 0; i < value.length; i++) {
@@ -128,7 +126,14 @@ export function annotation(input: {
   delta: Record<string, unknown>;
   actor?: string;
 }): Record<string, unknown> {
-  return { actor: input.actor ?? 'user', at: input.at, delta: input.delta, event_id: input.id, kind: 'annotation', wp_id: input.wp };
+  return {
+    actor: input.actor ?? 'user',
+    at: input.at,
+    delta: input.delta,
+    event_id: input.id,
+    kind: 'annotation',
+    wp_id: input.wp,
+  };
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -209,7 +214,13 @@ export function readLog(text: string): ReadLog {
     if (!known(record.to_lane) || !(known(record.from_lane) || record.from_lane === 'genesis')) {
       return void out.issues.push({ line, reason: 'lane' });
     }
-    out.transitions.push({ id: String(record.event_id), wp: String(record.wp_id), at: String(record.at), record, line });
+    out.transitions.push({
+      id: String(record.event_id),
+      wp: String(record.wp_id),
+      at: String(record.at),
+      record,
+      line,
+    });
   });
   return out;
 }
@@ -325,12 +336,17 @@ export function reduceLog(log: Pick<ReadLog, 'transitions' | 'annotations'>): Re
     if (isObject(delta.subtasks)) state.subtasks = { ...(state.subtasks as object | undefined), ...delta.subtasks };
     if (delta.note != null) state.notes = [...((state.notes as unknown[] | undefined) ?? []), delta.note];
     if (Array.isArray(delta.tracker_refs)) {
-      state.tracker_refs = [...new Set([...((state.tracker_refs as unknown[] | undefined) ?? []), ...delta.tracker_refs])];
+      state.tracker_refs = [
+        ...new Set([...((state.tracker_refs as unknown[] | undefined) ?? []), ...delta.tracker_refs]),
+      ];
     }
     if (Array.isArray(delta.tracker_refs_replace)) state.tracker_refs = [...new Set(delta.tracker_refs_replace)];
     if (isObject(delta.review)) {
       const review = Object.fromEntries(
-        ['at', 'actor', 'wp_id', 'reason'].map((key) => [key, delta.review && (delta.review as never)[key] != null ? String((delta.review as never)[key]) : '']),
+        ['at', 'actor', 'wp_id', 'reason'].map((key) => [
+          key,
+          delta.review && (delta.review as never)[key] != null ? String((delta.review as never)[key]) : '',
+        ]),
       );
       state.review = Object.values(review).every((value) => value === '') ? null : review;
     }
@@ -434,7 +450,9 @@ export function writeMission(root: string, spec: MissionSpec): string | null {
   const meta = spec.meta === undefined ? missionMeta(spec.dir) : spec.meta;
   if (meta) put('meta.json', `${pyDumps(meta, { indent: 2, ensureAscii: false })}\n`);
   for (const [name, fields] of Object.entries(spec.wps ?? {})) put(`tasks/${name}`, wpFile(fields));
-  const log = spec.log ? spec.log.map((line) => (typeof line === 'string' ? `${line}\n` : eventLine(line))).join('') : null;
+  const log = spec.log
+    ? spec.log.map((line) => (typeof line === 'string' ? `${line}\n` : eventLine(line))).join('')
+    : null;
   if (log !== null) put('status.events.jsonl', log);
   if (spec.statusJson === 'reduced') put('status.json', independentStatusJson(log ?? '', meta ?? null, spec.dir));
   else if (typeof spec.statusJson === 'string') put('status.json', spec.statusJson);
