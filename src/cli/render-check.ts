@@ -40,8 +40,14 @@ export function renderCheck(result: CheckResult, format: 'text' | 'github'): str
 
 function summary(result: CheckResult): string {
   const total = result.features.reduce((sum, f) => sum + f.workPackages.length, 0);
-  const done = result.features.reduce((sum, f) => sum + f.counts.done, 0);
-  const scope = `${result.features.length} feature${result.features.length === 1 ? '' : 's'}, ${total} work package${total === 1 ? '' : 's'} (${done} done)`;
+  const canceled = result.features.reduce(
+    (sum, f) => sum + f.workPackages.filter((wp) => wp.statusLane === 'canceled').length,
+    0,
+  );
+  // A canceled 3.x WP sits in the done column but was not done: say it apart, as the board does.
+  const done = result.features.reduce((sum, f) => sum + f.counts.done, 0) - canceled;
+  const finished = canceled > 0 ? `${done} done, ${canceled} canceled` : `${done} done`;
+  const scope = `${result.features.length} feature${result.features.length === 1 ? '' : 's'}, ${total} work package${total === 1 ? '' : 's'} (${finished})`;
   return result.ok
     ? `kit check: OK: ${scope}`
     : `kit check: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${scope}`;

@@ -18,10 +18,17 @@ export function isCanceled(wp: Pick<BoardWorkPackage, 'statusLane'>): boolean {
   return wp.statusLane === 'canceled';
 }
 
-/** The dependencies of a planned WP that are not done yet (unknown ids count as not done; canceled ones do not block). */
+/**
+ * The dependencies of a planned WP that are not done yet (unknown ids count as not done). In a 3.x feature
+ * an approved dependency counts as done, as kit's own done does: reviewed, waiting only for its merge,
+ * and its branch is the base to build on; a canceled one no longer blocks.
+ */
 export function blockingDependencies(wp: BoardWorkPackage, all: readonly BoardWorkPackage[]): string[] {
-  const lanes = new Map(all.map((candidate) => [candidate.id, candidate.lane]));
-  return wp.dependencies.filter((id) => lanes.get(id) !== 'done');
+  const byId = new Map(all.map((candidate) => [candidate.id, candidate]));
+  return wp.dependencies.filter((id) => {
+    const dependency = byId.get(id);
+    return !dependency || (dependency.lane !== 'done' && dependency.statusLane !== 'approved');
+  });
 }
 
 /** Planned WPs whose dependencies are all done, dependencies first, ties by id. */

@@ -463,8 +463,6 @@ export interface FeatureLaneStatus {
   problems: { file: 'status.events.jsonl' | 'status.json'; line: number | null; message: string }[];
   /** Whether status.json says what the log reduces to (null when one of them is missing). */
   snapshotCurrent: boolean | null;
-  /** The parsed log, kept for writers (which append to it and re-render the snapshot). */
-  snapshot: StatusSnapshot | null;
 }
 
 /**
@@ -476,8 +474,11 @@ export function readFeatureLaneStatus(logText: string | null, snapshotText: stri
   if (logText !== null) {
     const parsed = parseStatusLog(logText);
     const snapshot = reduceStatusLog(parsed);
+    // The line of the transition that set each WP's lane: the first line with that id, as the reducer
+    // keeps the first of duplicates (merged worktree logs repeat lines).
     const lastLine = new Map<string, number>();
     for (const event of parsed.transitions) {
+      if (lastLine.has(event.wpId)) continue;
       if (snapshot.workPackages.get(event.wpId)?.last_event_id === event.eventId) lastLine.set(event.wpId, event.line);
     }
     const lanes = new Map<string, { lane: string; line: number | null; agent: string | null }>();
@@ -487,17 +488,20 @@ export function readFeatureLaneStatus(logText: string | null, snapshotText: stri
     let snapshotCurrent: boolean | null = null;
     if (snapshotText !== null) {
       const stored = parseSnapshotJson(snapshotText);
+      // Current means it holds what the log reduces to, WP entries included (annotations do not move
+      // event_count or last_event_id, and 3.x's own drift check compares the entries too).
       snapshotCurrent =
         stored.ok &&
         stored.value.event_count === snapshot.eventCount &&
-        (stored.value.last_event_id ?? null) === snapshot.lastEventId;
+        (stored.value.last_event_id ?? null) === snapshot.lastEventId &&
+        pythonJson(stored.value.work_packages, null, 0) ===
+          pythonJson(Object.fromEntries(snapshot.workPackages), null, 0);
     }
     return {
       source: 'events',
       lanes,
       problems: parsed.problems.map((problem) => ({ file: 'status.events.jsonl', ...problem })),
       snapshotCurrent,
-      snapshot,
     };
   }
   const lanes = new Map<string, { lane: string; line: number | null; agent: string | null }>();
@@ -517,7 +521,7 @@ export function readFeatureLaneStatus(logText: string | null, snapshotText: stri
       }
     }
   }
-  return { source: 'snapshot', lanes, problems, snapshotCurrent: null, snapshot: null };
+  return { source: 'snapshot', lanes, problems, snapshotCurrent: null };
 }
 
 function parseSnapshotJson(

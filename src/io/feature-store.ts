@@ -153,11 +153,15 @@ function workingTreeEntries(workspace: Workspace, featureDir: string): WorkPacka
   return entries;
 }
 
-/** A 3.x feature's status files as text; null for a file that is not there. */
-interface StatusFiles {
-  log: string | null;
-  snapshot: string | null;
-}
+/**
+ * A 3.x feature's status files: a signature that changes whenever either file does (their stat data in
+ * the working tree, their blob ids on a branch) and a way to read their text (null for a missing file).
+ * null when the feature has neither file.
+ */
+type StatusFiles = {
+  signature: { kind: 'file'; id: string; mtimeMs: number; ctimeMs: number } | { kind: 'blob'; id: string };
+  read: () => { log: string | null; snapshot: string | null };
+} | null;
 
 export const STATUS_LOG_FILE = 'status.events.jsonl';
 export const STATUS_SNAPSHOT_FILE = 'status.json';
@@ -171,9 +175,21 @@ function readTextIfFile(path: string): string | null {
 }
 
 function workingTreeStatusFiles(featureDir: string): StatusFiles {
+  const logPath = join(featureDir, STATUS_LOG_FILE);
+  const snapshotPath = join(featureDir, STATUS_SNAPSHOT_FILE);
+  const log = statSync(logPath, { throwIfNoEntry: false });
+  const snapshot = statSync(snapshotPath, { throwIfNoEntry: false });
+  if (!log?.isFile() && !snapshot?.isFile()) return null;
+  const part = (stat: import('node:fs').Stats | undefined) =>
+    stat?.isFile() ? `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}` : '-';
   return {
-    log: readTextIfFile(join(featureDir, STATUS_LOG_FILE)),
-    snapshot: readTextIfFile(join(featureDir, STATUS_SNAPSHOT_FILE)),
+    signature: {
+      kind: 'file',
+      id: `${part(log)}|${part(snapshot)}`,
+      mtimeMs: Math.max(log?.mtimeMs ?? 0, snapshot?.mtimeMs ?? 0),
+      ctimeMs: Math.max(log?.ctimeMs ?? 0, snapshot?.ctimeMs ?? 0),
+    },
+    read: () => ({ log: readTextIfFile(logPath), snapshot: readTextIfFile(snapshotPath) }),
   };
 }
 
@@ -201,10 +217,19 @@ async function committedEntries(
     .filter((blob) => blob.size <= MAX_TEXT_FILE_BYTES && !cache.hasBlob(blob.path, blob.id))
     .map((blob) => blob.id);
   const contents = await workspace.git.readBlobs([...missing, ...statusBlobs.map((blob) => blob.id)]);
+  const statusBlob = (path: string) => statusBlobs.find((candidate) => candidate.path === path);
   const statusText = (path: string) => {
-    const blob = statusBlobs.find((candidate) => candidate.path === path);
+    const blob = statusBlob(path);
     return blob ? (contents.get(blob.id)?.toString('utf8') ?? null) : null;
   };
+  const [logPath = '', snapshotPath = ''] = statusPaths;
+  const status: StatusFiles =
+    statusBlobs.length === 0
+      ? null
+      : {
+          signature: { kind: 'blob', id: `${statusBlob(logPath)?.id ?? '-'}|${statusBlob(snapshotPath)?.id ?? '-'}` },
+          read: () => ({ log: statusText(logPath), snapshot: statusText(snapshotPath) }),
+        };
   const entries = wanted.map((blob) => ({
     file: blob.path,
     fileName: blob.fileName,
@@ -214,7 +239,7 @@ async function committedEntries(
     blobId: blob.id,
     bytes: () => contents.get(blob.id) ?? Buffer.alloc(0),
   }));
-  return { entries, status: { log: statusText(statusPaths[0] ?? ''), snapshot: statusText(statusPaths[1] ?? '') } };
+  return { entries, status };
 }
 
 /**
@@ -262,7 +287,7 @@ export async function loadLaneState(workspace: Workspace, only?: readonly Featur
         dir,
         meta,
         committed?.entries ?? workingTreeEntries(workspace, dir.dir),
-        committed?.status ?? workingTreeStatusFiles(dir.dir),
+        committed ? committed.status : workingTreeStatusFiles(dir.dir),
         cache,
       ),
     );
@@ -283,10 +308,12 @@ function buildFeature(
   const workPackages: WorkPackage[] = [];
   const featurePath = toRepoPath(workspace.root, feature.dir);
   // A feature with status.events.jsonl or status.json keeps its lanes there (Spec Kitty 3.x).
-  const laneStatus: FeatureLaneStatus | null =
-    statusFiles.log !== null || statusFiles.snapshot !== null
-      ? readFeatureLaneStatus(statusFiles.log, statusFiles.snapshot)
-      : null;
+  const laneStatus: FeatureLaneStatus | null = statusFiles
+    ? cache.laneStatus(featurePath, statusFiles.signature, () => {
+        const { log, snapshot } = statusFiles.read();
+        return readFeatureLaneStatus(log, snapshot);
+      })
+    : null;
   for (const found of laneStatus?.problems ?? []) {
     problems.push({
       kind: 'status',

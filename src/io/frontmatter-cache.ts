@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './files.js';
+import type { FeatureLaneStatus } from '../domain/status-log.js';
 import { type ParsedFrontmatter, parseFrontmatter } from './frontmatter.js';
 
 /** Bump when what is stored changes, so old entries are never trusted. */
@@ -57,6 +58,14 @@ export type CachedFrontmatter =
   | { ok: true; data: Record<string, unknown>; keyLines: Record<string, number> }
   | { ok: false; reason: string; line: number; binary?: true };
 
+/** A 3.x feature's lanes as reduced from its status files, in a form JSON can hold. */
+interface CachedLaneStatus {
+  source: FeatureLaneStatus['source'];
+  lanes: [string, string, number | null, string | null][];
+  problems: FeatureLaneStatus['problems'];
+  snapshotCurrent: boolean | null;
+}
+
 interface Entry {
   id: string;
   size: number;
@@ -66,7 +75,7 @@ interface Entry {
   ino: number;
   /** Stat data alone may answer for this entry (it was not racy when cached). */
   trusted: boolean;
-  value: CachedFrontmatter;
+  value: CachedFrontmatter | CachedLaneStatus;
 }
 
 /** Git's object id for a blob with these bytes (what `git hash-object` prints). */
@@ -109,11 +118,11 @@ export class FrontmatterCache {
       entry.ctimeMs === stat.ctimeMs &&
       entry.ino === stat.ino
     ) {
-      return entry.value;
+      return entry.value as CachedFrontmatter;
     }
     const content = bytes();
     const id = gitBlobId(content);
-    const value = entry?.id === id ? entry.value : parseContent(content);
+    const value = entry?.id === id ? (entry.value as CachedFrontmatter) : parseContent(content);
     const { size, mtimeMs, ctimeMs, ino } = stat;
     shard.entries[key] = { id, size, mtimeMs, ctimeMs, ino, trusted: false, value };
     shard.dirty = true;
@@ -131,11 +140,49 @@ export class FrontmatterCache {
     this.seen.add(key);
     const shard = this.shardOf(path);
     const entry = shard.entries[key];
-    if (entry?.id === id) return entry.value;
+    if (entry?.id === id) return entry.value as CachedFrontmatter;
     const value = parseContent(bytes());
     shard.entries[key] = { id, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, trusted: false, value };
     shard.dirty = true;
     return value;
+  }
+
+  /**
+   * A 3.x feature's lanes (`featurePath`'s status.events.jsonl and status.json reduced by `compute`),
+   * answered without reading either file when their signature matches the entry: the stat data of both
+   * working-tree files (trusted once settled, like a WP file's entry) or, read from a branch, their blob
+   * ids. Reducing a large log is the one expensive part of reading a 3.x feature.
+   */
+  laneStatus(
+    featurePath: string,
+    signature: { kind: 'file'; id: string; mtimeMs: number; ctimeMs: number } | { kind: 'blob'; id: string },
+    compute: () => FeatureLaneStatus,
+  ): FeatureLaneStatus {
+    const key = `${signature.kind}:${featurePath}/status`;
+    this.seen.add(key);
+    const shard = this.shardOf(`${featurePath}/status`);
+    const entry = shard.entries[key];
+    if (entry?.id === signature.id && (signature.kind === 'blob' || entry.trusted)) {
+      const cached = entry.value as CachedLaneStatus;
+      return {
+        source: cached.source,
+        lanes: new Map(cached.lanes.map(([id, lane, line, agent]) => [id, { lane, line, agent }])),
+        problems: cached.problems,
+        snapshotCurrent: cached.snapshotCurrent,
+      };
+    }
+    const status = compute();
+    const value: CachedLaneStatus = {
+      source: status.source,
+      lanes: [...status.lanes].map(([id, { lane, line, agent }]) => [id, lane, line, agent]),
+      problems: status.problems,
+      snapshotCurrent: status.snapshotCurrent,
+    };
+    const mtimeMs = signature.kind === 'file' ? signature.mtimeMs : 0;
+    const ctimeMs = signature.kind === 'file' ? signature.ctimeMs : 0;
+    shard.entries[key] = { id: signature.id, size: 0, mtimeMs, ctimeMs, ino: 0, trusted: false, value };
+    shard.dirty = true;
+    return status;
   }
 
   /** Writes the features whose entries changed back, marking the non-racy ones trusted. Never throws. */

@@ -70,7 +70,7 @@ const SINCE_SLACK_MS = 20;
 
 const COMMON_DIR_FILES = new Set(['HEAD', 'packed-refs']);
 const WORKTREE_GITDIR_FILES = new Set(['HEAD', 'index']);
-const SPEC_FILE = /\.(md|json|ya?ml)$/i;
+const SPEC_FILE = /\.(md|json|jsonl|ya?ml)$/i;
 const SCRATCH_FILE = /(\.lock|\.tmp|~)$/;
 
 function isInside(path: string, root: string): boolean {

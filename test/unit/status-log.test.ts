@@ -428,7 +428,7 @@ describe('kit against the independent reading on random logs', () => {
 // KNOWN BUG in src/domain/status-log.ts (readFeatureLaneStatus): when the transition a WP's lane came from is
 // repeated later in the log (same event_id, as merged worktree logs do), the reducer keeps the first line
 // but kit points `kit check` at the last copy. Remove `.fails` once it points at the applied line.
-it.fails('points at the applied line of a WP, not at a later duplicate of it', () => {
+it('points at the applied line of a WP, not at a later duplicate of it', () => {
   const approved = move('WP01', 'genesis', 'approved', 0, { force: true });
   const log = logOf(approved, move('WP02', 'genesis', 'planned', 1), approved);
   expect(reduceLog(readLog(log)).lines.get('WP01')).toBe(1);
