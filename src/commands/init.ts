@@ -16,10 +16,19 @@ export default class Init extends KitCommand {
     '<%= config.bin %> init --agent claude --agent codex',
     '<%= config.bin %> init --agent gemini --json',
     '<%= config.bin %> init --force --json',
+    '<%= config.bin %> init --remote origin   # agents on several machines claim WPs through origin',
   ];
   static override flags = {
     force: Flags.boolean({
       description: 'Overwrite an existing .kit/config.yaml with the defaults, and agent files you edited.',
+    }),
+    remote: Flags.string({
+      description:
+        'Share claims with clones on other machines through this git remote: kit implement creates the WP branch there, create-only.',
+    }),
+    'lane-store': Flags.string({
+      description: 'Where lane changes live: target (commits on the target branch; the only store for now).',
+      options: ['target', 'ref'],
     }),
     agent: Flags.string({
       description: `Install the command files of this coding agent (repeatable): ${AGENT_NAMES.join(', ')}.`,
@@ -30,7 +39,12 @@ export default class Init extends KitCommand {
   async run(): Promise<InitResult> {
     const { flags } = await this.parse(Init);
     const workspace = await this.openWorkspace({ ignoreConfig: true });
-    const result = await initProject(workspace, { force: flags.force, agents: flags.agent ?? [] });
+    const result = await initProject(workspace, {
+      force: flags.force,
+      agents: flags.agent ?? [],
+      remote: flags.remote,
+      laneStore: flags['lane-store'],
+    });
     if (result.agents) this.printWarnings(result.agents.warnings);
     this.print(
       [

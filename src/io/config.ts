@@ -17,13 +17,41 @@ export interface KitConfig {
   worktreesDir: string;
   /** Whether lane changes are committed on the target branch (the worktrees-and-lanes design). */
   commitLaneChanges: boolean;
+  /**
+   * The git remote other clones share claims through (`remote: origin`), or null for one machine. With a
+   * remote, `kit implement` claims a WP by creating its branch there, create-only.
+   */
+  remote: string | null;
+  /** Where lane changes live: `target` (commits on the target branch). */
+  laneStore: 'target';
 }
 
 export const DEFAULT_CONFIG: Readonly<KitConfig> = {
   specsDir: 'kitty-specs',
   worktreesDir: '.worktrees',
   commitLaneChanges: true,
+  remote: null,
+  laneStore: 'target',
 };
+
+/** A remote name kit accepts: what `git remote add` takes, never an option or a path with `..`. */
+export function isRemoteName(value: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) && !value.includes('..');
+}
+
+/** Checks a lane store setting; `ref` (lanes on a ref of kit's own) is not built yet and says so. */
+export function checkLaneStore(value: unknown, file: string | null): 'target' {
+  if (value === 'target') return 'target';
+  if (value === 'ref') {
+    throw new KitError(`${file ? `${file}: ` : ''}lane_store: ref is not available in this kit yet`, {
+      hint: 'use lane_store: target (lane changes are commits on the target branch)',
+      ...(file ? { file } : {}),
+    });
+  }
+  throw new KitError(`${file ? `${file}: ` : ''}lane_store must be target, not ${JSON.stringify(value)}`, {
+    ...(file ? { file } : {}),
+  });
+}
 
 export const CONFIG_FILE = '.kit/config.yaml';
 
@@ -138,6 +166,21 @@ function interpretConfig(record: Record<string, unknown>): KitConfig {
     }
     config.commitLaneChanges = record.commitLaneChanges;
   }
+  if (record.remote !== undefined && record.remote !== null) {
+    if (typeof record.remote !== 'string' || !isRemoteName(record.remote)) {
+      throw new KitError(
+        `${CONFIG_FILE}: remote must be the name of a git remote, not ${JSON.stringify(record.remote)}`,
+        {
+          hint: 'for example remote: origin (git remote -v lists them)',
+          file: CONFIG_FILE,
+        },
+      );
+    }
+    config.remote = record.remote;
+  }
+  if (record.lane_store !== undefined && record.lane_store !== null) {
+    config.laneStore = checkLaneStore(record.lane_store, CONFIG_FILE);
+  }
   return config;
 }
 
@@ -148,7 +191,7 @@ function isSafeRelativeDir(value: string): boolean {
 }
 
 /** The text `kit init` writes: every setting with its default and a line on what it does. */
-export function renderDefaultConfig(): string {
+export function renderDefaultConfig(settings: { remote?: string | null } = {}): string {
   return [
     `# kit settings. Every key is optional; see "Configuration" in the kit user guide.`,
     `version: ${CONFIG_VERSION}`,
@@ -160,6 +203,22 @@ export function renderDefaultConfig(): string {
     `worktreesDir: ${DEFAULT_CONFIG.worktreesDir}`,
     `# Commit each lane change on the feature's target branch (false: edit the file, commit nothing).`,
     `commitLaneChanges: ${DEFAULT_CONFIG.commitLaneChanges}`,
+    `# The git remote clones on other machines share through: kit implement claims a WP by creating its`,
+    `# branch there (create-only), so of two clones exactly one gets it. Empty: this machine only.`,
+    `remote: ${settings.remote ?? ''}`,
+    `# Where lane changes live: target (commits on the feature's target branch).`,
+    `lane_store: ${DEFAULT_CONFIG.laneStore}`,
     '',
   ].join('\n');
+}
+
+/**
+ * The config text with one flat `key: value` line set: replaced where the key is, appended otherwise. The
+ * rest of the file (comments, other keys, their order) is kept as written.
+ */
+export function withConfigValue(text: string, key: string, value: string): string {
+  const line = `${key}: ${value}`;
+  const pattern = new RegExp(`^${key}:.*$`, 'm');
+  if (pattern.test(text)) return text.replace(pattern, line);
+  return `${text}${text.length > 0 && !text.endsWith('\n') ? '\n' : ''}${line}\n`;
 }

@@ -13,6 +13,7 @@ import {
 import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
+import { claimRef, deleteIfUnchanged, pushCreateOnly, readRemoteClaim, writeClaimRecord } from '../io/remote.js';
 import { copyWorktreeIncludes } from '../io/worktree-include.js';
 import { parseStatusLog, reduceStatusLog } from '../domain/status-log.js';
 import { actingAgent, statusChangeMessage } from './move-work-package.js';
@@ -135,11 +136,31 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   if (!(await git.compareAndSwapRef(`refs/heads/${branch}`, base.commit, null))) {
     return alreadyStarted(workspace, context, { branch, worktree, agent, now: input.now });
   }
+  let remoteClaim: { ref: string; commit: string }[] = [];
+  if (workspace.config.remote) {
+    const claimed = await claimOnRemote(workspace, workspace.config.remote, {
+      feature: feature.name,
+      wp: wp.id,
+      branch,
+      commit: base.commit,
+      agent,
+      now: input.now,
+    });
+    if (claimed.warning) warnings.push(claimed.warning);
+    remoteClaim = claimed.published;
+  }
+  // A start that fails after the claim gives the WP back on the remote too (only if nobody moved it).
+  const releaseRemoteClaim = async () => {
+    if (workspace.config.remote && remoteClaim.length > 0) {
+      await deleteIfUnchanged(workspace.git, workspace.config.remote, remoteClaim);
+    }
+  };
   warmUpFrontmatterEditing(); // the lane edit comes after the checkout: load its parser meanwhile
   try {
     await git.output(['worktree', 'add', '--quiet', worktree, branch]);
   } catch (error) {
     await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${branch}`, base.commit]);
+    await releaseRemoteClaim();
     throw error;
   }
   try {
@@ -176,8 +197,50 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
     };
   } catch (error) {
     await rollBack(workspace, worktree, branch, base.commit);
+    await releaseRemoteClaim();
     throw error;
   }
+}
+
+/**
+ * With a remote, the claim is the WP branch created there too, with a record of who took it, in one
+ * create-only atomic push: of several clones claiming one WP exactly one push succeeds. The others take
+ * their local branch back and are told who won (exit 3). An unreachable remote keeps the local claim and
+ * returns a warning saying it is not published, and the push that publishes it.
+ */
+async function claimOnRemote(
+  workspace: Workspace,
+  remote: string,
+  claim: { feature: string; wp: string; branch: string; commit: string; agent: string; now: Date },
+): Promise<{ warning: string | null; published: { ref: string; commit: string }[] }> {
+  const record = await writeClaimRecord(workspace.git, claim);
+  const refs = [
+    { ref: `refs/heads/${claim.branch}`, commit: claim.commit },
+    { ref: claimRef(claim.feature, claim.wp), commit: record },
+  ];
+  const outcome = await pushCreateOnly(workspace.git, remote, refs);
+  if (outcome.kind === 'pushed') return { warning: null, published: refs };
+  if (outcome.kind === 'offline') {
+    return {
+      warning:
+        `the claim of ${claim.wp} is not published: ${remote} could not be reached (${outcome.reason}); ` +
+        `other machines cannot see it yet. Publish it with: git push --atomic ${remote} ${claim.branch} ` +
+        `${record}:${claimRef(claim.feature, claim.wp)}`,
+      published: [],
+    };
+  }
+  await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${claim.branch}`, claim.commit]);
+  const holder = await readRemoteClaim(workspace.git, remote, claimRef(claim.feature, claim.wp));
+  const who = holder?.agent ? `${holder.agent}${holder.host ? ` on ${holder.host}` : ''}` : null;
+  throw new KitError(
+    `${claim.wp} is already claimed on ${remote}${who ? ` by ${who}` : ''}${holder?.at ? ` (${holder.at})` : ''}: its branch ${claim.branch} exists there`,
+    {
+      hint: who
+        ? `pick another work package (kit next), or ask ${holder?.agent} to hand it over`
+        : `the branch was created on ${remote} without kit; look at it with git fetch ${remote} ${claim.branch}, or pick another work package (kit next)`,
+      exitCode: ExitCode.invalidInput,
+    },
+  );
 }
 
 /** A WP's 3.x lane and claiming agent as the log committed at `tip` reduces to. */

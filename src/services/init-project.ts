@@ -1,14 +1,23 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAgentNames } from '../domain/agent-catalog.js';
-import { CONFIG_FILE, DEFAULT_CONFIG, readConfig, renderDefaultConfig } from '../io/config.js';
+import {
+  CONFIG_FILE,
+  checkLaneStore,
+  DEFAULT_CONFIG,
+  isRemoteName,
+  readConfig,
+  renderDefaultConfig,
+  withConfigValue,
+} from '../io/config.js';
+import { KitError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { Workspace } from '../io/workspace.js';
 import { type AgentsResult, installAgents } from './agents.js';
 
 export interface InitResult {
   root: string;
-  config: { file: string; action: 'created' | 'kept' | 'overwritten' };
+  config: { file: string; action: 'created' | 'kept' | 'overwritten' | 'updated' };
   specsDir: { path: string; action: 'created' | 'kept' };
   exclude: { file: string; entry: string; action: 'added' | 'kept' };
   /** The agents' command files, when `--agent` named any (null otherwise). */
@@ -23,15 +32,21 @@ export interface InitResult {
  */
 export async function initProject(
   workspace: Workspace,
-  options: { force: boolean; agents?: readonly string[] },
+  options: { force: boolean; agents?: readonly string[]; remote?: string | undefined; laneStore?: string | undefined },
 ): Promise<InitResult> {
   // Checked before anything is written, so a misspelt agent name leaves the repository as it was.
   if (options.agents && options.agents.length > 0) parseAgentNames(options.agents);
+  if (options.laneStore !== undefined) checkLaneStore(options.laneStore, null);
+  if (options.remote !== undefined) await checkRemote(workspace, options.remote);
   const configPath = join(workspace.root, CONFIG_FILE);
   const configExisted = existsSync(configPath);
   // An existing config is kept, so it must be valid (readConfig says where it is not; --force rewrites it).
   const config = configExisted && !options.force ? (await readConfig(workspace.root)).config : DEFAULT_CONFIG;
-  if (!configExisted || options.force) writeFileAtomic(configPath, renderDefaultConfig());
+  if (!configExisted || options.force)
+    writeFileAtomic(configPath, renderDefaultConfig({ remote: options.remote ?? null }));
+  else if (options.remote !== undefined && config.remote !== options.remote) {
+    writeFileAtomic(configPath, withConfigValue(readFileSync(configPath, 'utf8'), 'remote', options.remote));
+  }
 
   const specsPath = join(workspace.root, config.specsDir);
   const specsExisted = existsSync(specsPath);
@@ -52,9 +67,33 @@ export async function initProject(
       : null;
   return {
     root: workspace.root,
-    config: { file: CONFIG_FILE, action: !configExisted ? 'created' : options.force ? 'overwritten' : 'kept' },
+    config: {
+      file: CONFIG_FILE,
+      action: !configExisted
+        ? 'created'
+        : options.force
+          ? 'overwritten'
+          : options.remote !== undefined && config.remote !== options.remote
+            ? 'updated'
+            : 'kept',
+    },
     specsDir: { path: config.specsDir, action: specsExisted ? 'kept' : 'created' },
     exclude: { file: '.git/info/exclude', entry, action: present ? 'kept' : 'added' },
     agents,
   };
+}
+
+/** The remote must be one git knows (`git remote add` first), so claims never go to a typo. */
+async function checkRemote(workspace: Workspace, remote: string): Promise<void> {
+  if (!isRemoteName(remote)) {
+    throw new KitError(`"${remote}" is not a remote name`, {
+      hint: 'for example --remote origin (git remote -v lists them)',
+    });
+  }
+  const known = await workspace.git.spawnGit(['remote', 'get-url', remote]);
+  if (known.exitCode !== 0) {
+    throw new KitError(`this repository has no remote "${remote}"`, {
+      hint: `add it first (git remote add ${remote} <url>), then run kit init --remote ${remote} again`,
+    });
+  }
 }

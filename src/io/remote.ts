@@ -1,0 +1,98 @@
+/**
+ * What kit asks of a git remote: create refs there only if they do not exist yet, all or none, and read
+ * back who holds a claim. Any remote git serves works (GitHub, a bare repository on a share, git daemon):
+ * `--force-with-lease=<ref>:` with an empty value is a compare-and-swap against "absent" on the server,
+ * and `--atomic` makes several such updates one decision. `--porcelain` gives one parseable line per ref
+ * (`*` created, `!` rejected), so kit can tell "someone else has it" (rejected) from "could not reach the
+ * remote" (no ref lines at all): the first is a refusal, the second is offline, which must never lose the
+ * local change.
+ */
+import { hostname } from 'node:os';
+import { GitPlumbing, type Git } from './git.js';
+
+export type PushOutcome =
+  { kind: 'pushed' } | { kind: 'rejected'; refs: string[]; reason: string } | { kind: 'offline'; reason: string };
+
+/** Creates each ref on `remote` at its commit, only if none of them exists there; all or nothing. */
+export async function pushCreateOnly(
+  git: Git,
+  remote: string,
+  refs: readonly { ref: string; commit: string }[],
+): Promise<PushOutcome> {
+  const args = [
+    'push',
+    '--porcelain',
+    '--atomic',
+    ...refs.map(({ ref }) => `--force-with-lease=${ref}:`),
+    remote,
+    ...refs.map(({ ref, commit }) => `${commit}:${ref}`),
+  ];
+  const result = await git.spawnGit(args);
+  const out = result.stdout.toString('utf8');
+  const lines = out.split('\n').filter((line) => /^[*+\-! =]\t/.test(line));
+  if (result.exitCode === 0) return { kind: 'pushed' };
+  const rejected = lines.filter((line) => line.startsWith('!'));
+  if (rejected.length > 0) {
+    // With --atomic every ref of a failed push is listed as rejected; the ones that exist say "stale info".
+    const stale = rejected.filter((line) => /stale info|already exists|fetch first/.test(line));
+    const named = (stale.length > 0 ? stale : rejected).map((line) => line.split('\t')[1]?.split(':')[1] ?? '');
+    const reason = (stale[0] ?? rejected[0] ?? '').split('\t')[2]?.trim() ?? 'rejected';
+    return { kind: 'rejected', refs: named.filter(Boolean), reason };
+  }
+  const stderr = result.stderr.trim().split('\n').filter(Boolean);
+  return { kind: 'offline', reason: stderr.at(-1) ?? `git push exited ${result.exitCode ?? 'by a signal'}` };
+}
+
+/** The ref a claim's record lives under on the remote: who took the WP, from where, when. */
+export function claimRef(feature: string, wp: string): string {
+  return `refs/kit/claims/${feature}/${wp}`;
+}
+
+/**
+ * A claim record: a commit with no parent and the empty tree whose message names the agent, the machine
+ * and the time. Pushed with the WP branch in one atomic push, so the clone that loses can say who won.
+ */
+export async function writeClaimRecord(
+  git: Git,
+  claim: { feature: string; wp: string; agent: string; branch: string; now: Date },
+): Promise<string> {
+  const plumbing = new GitPlumbing(git);
+  const emptyTree = await plumbing.output(['mktree'], '');
+  const message =
+    `kit claim: ${claim.feature} ${claim.wp}\n\n` +
+    `agent: ${claim.agent}\nhost: ${hostname()}\nbranch: ${claim.branch}\nat: ${claim.now.toISOString()}\n`;
+  return plumbing.commitTree(emptyTree, [], message);
+}
+
+/** Who holds a claim on the remote, from its record; null when the remote has no record (or is unreachable). */
+export async function readRemoteClaim(
+  git: Git,
+  remote: string,
+  ref: string,
+): Promise<{ agent: string; host: string; at: string } | null> {
+  const local = `refs/kit/remote-claims/${remote}/${ref.slice('refs/kit/claims/'.length)}`;
+  const fetched = await git.spawnGit(['fetch', '--quiet', '--no-tags', remote, `+${ref}:${local}`]);
+  if (fetched.exitCode !== 0) return null;
+  const shown = await git.spawnGit(['log', '-1', '--format=%B', local]);
+  if (shown.exitCode !== 0) return null;
+  const text = shown.stdout.toString('utf8');
+  const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+  return { agent: field('agent'), host: field('host'), at: field('at') };
+}
+
+/** Deletes refs on `remote` only where each still points at the given commit (a claim being undone). */
+export async function deleteIfUnchanged(
+  git: Git,
+  remote: string,
+  refs: readonly { ref: string; commit: string }[],
+): Promise<boolean> {
+  const result = await git.spawnGit([
+    'push',
+    '--porcelain',
+    '--atomic',
+    ...refs.map(({ ref, commit }) => `--force-with-lease=${ref}:${commit}`),
+    remote,
+    ...refs.map(({ ref }) => `:${ref}`),
+  ]);
+  return result.exitCode === 0;
+}
