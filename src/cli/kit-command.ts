@@ -52,7 +52,7 @@ export abstract class KitCommand extends Command {
 
   override async catch(error: Error & { exitCode?: number }): Promise<void> {
     if (error instanceof Errors.ExitError) throw error;
-    const failure = describeFailure(error);
+    const failure = describeFailure(error, (this.constructor as typeof Command).flags ?? {});
     process.exitCode = failure.exitCode;
     if (this.jsonEnabled()) {
       this.logJson({ ok: false, error: { message: failure.message, hint: failure.hint, exitCode: failure.exitCode } });
@@ -65,15 +65,64 @@ export abstract class KitCommand extends Command {
   }
 }
 
-function describeFailure(error: unknown): Failure {
+type FlagHelp = Record<string, { description?: string | undefined; options?: readonly string[] | undefined }>;
+
+/** `--to: The lane to move to ...`: a flag's own help, for usage errors about it. */
+function flagHelp(flags: FlagHelp, name: string): string | null {
+  const flag = flags[name];
+  if (!flag) return null;
+  const options = flag.options?.length ? ` (one of: ${flag.options.join(', ')})` : '';
+  return `--${name}: ${(flag.description ?? '').replace(/\.$/, '')}${options}`.trim();
+}
+
+/**
+ * oclif's parser reports usage mistakes in its own words ("The following error occurred:", or a plain
+ * Error for a flag without its value): kit says what is wrong, with the flag's help, and exits 2.
+ */
+function usageFailure(error: Error, flags: FlagHelp): Failure | null {
+  const missingValue = /^Flag --([\w-]+) expects a value/.exec(error.message);
+  if (missingValue?.[1]) {
+    const name = missingValue[1];
+    return {
+      message: `--${name} needs a value`,
+      hint: `${flagHelp(flags, name) ?? `see --help`}; see --help for usage and examples`,
+      exitCode: ExitCode.usage,
+      stack: error.stack,
+    };
+  }
+  if (!(error instanceof Errors.CLIError) || !('parse' in error)) return null;
+  const lines = error.message
+    .replace(/\nSee more help with --help\s*$/, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^The following errors? occurred:?$/.test(line));
+  const mentioned = new Set<string>();
+  const message = lines
+    .map((line) => {
+      const required = /^Missing required flag:?\s*-*([\w-]+)$/.exec(line);
+      if (required?.[1]) {
+        mentioned.add(required[1]);
+        return `missing required flag --${required[1]}`;
+      }
+      for (const match of line.matchAll(/--([\w-]+)/g)) if (match[1]) mentioned.add(match[1]);
+      return line;
+    })
+    .join('; ');
+  const help = [...mentioned].map((name) => flagHelp(flags, name)).filter(Boolean);
+  return {
+    message: message || error.message,
+    hint: [...help, 'see --help for usage and examples'].join('; '),
+    exitCode: ExitCode.usage,
+    stack: error.stack,
+  };
+}
+
+function describeFailure(error: unknown, flags: FlagHelp = {}): Failure {
   if (error instanceof KitError) {
     return { message: error.message, hint: error.hint ?? null, exitCode: error.exitCode, stack: error.stack };
   }
-  if (error instanceof Errors.CLIError && 'parse' in error) {
-    // oclif's argument parser: unknown flag, missing argument, bad option value.
-    const message = error.message.replace(/\nSee more help with --help\s*$/, '');
-    return { message, hint: 'see --help for usage and examples', exitCode: ExitCode.usage, stack: error.stack };
-  }
+  const usage = error instanceof Error ? usageFailure(error, flags) : null;
+  if (usage) return usage;
   const message = error instanceof Error ? error.message : String(error);
   const detail = error instanceof GitCommandError ? ` (git ${error.args.join(' ')})` : '';
   return {

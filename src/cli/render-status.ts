@@ -76,8 +76,13 @@ function renderFeature(feature: StatusFeature): string[] {
 export function renderStatus(result: StatusResult): string {
   if (result.features.length === 0) return 'No features yet: kit specify "<description>" creates one.';
   const blocks = result.features.map((feature) => renderFeature(feature).join('\n'));
-  blocks.push(
-    'Marks: ↑ commits ahead of base · ✎ uncommitted files · ⚠ behind a dependency\n       (new commits there since this WP branched) · age of the last commit',
-  );
+  const legend = [
+    'Marks: ↑ commits ahead of base · ✎ uncommitted files · ⚠ behind a dependency',
+    '       (new commits there since this WP branched) · age of the last commit',
+  ];
+  if (result.features.some((feature) => feature.format === '3.x')) {
+    legend.push('       [approved] a Spec Kitty 3.x lane its column does not name');
+  }
+  blocks.push(legend.join('\n'));
   return blocks.join('\n\n');
 }
