@@ -106,4 +106,37 @@ describe('bad input', () => {
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.exitCode).toBe(3);
   });
+
+  it('a flag without its value or a missing required flag is a usage error naming the flag, with its help', async () => {
+    const repo = repoWithFeature();
+    const before = repo.snapshot();
+    for (const args of [
+      ['move', 'WP01', '--to'],
+      ['move', 'WP01'],
+    ]) {
+      const run = await repo.kit(args);
+      expect(run.exitCode, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(/^error: (--to needs a value|missing required flag --to)$/m);
+      expect(run.stderr).toMatch(/^hint: --to: The lane to move to/m);
+      expect(run.stderr).not.toMatch(/internal error|this is a bug|The following error occurred/);
+    }
+    expectErrorEnvelope(await repo.kit(['move', 'WP01', '--json', '--to']), 2);
+    expect(repo.snapshot()).toEqual(before);
+  });
+
+  it("kit help <command> shows that command's help; an unknown one is a usage error naming commands as typed", async () => {
+    const repo = repoWithFeature();
+    const help = await repo.kit(['help', 'move']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Move a work package to another lane.');
+    expect(help.stdout).toContain('$ kit move');
+    const nested = await repo.kit(['help', 'agents', 'add']);
+    expect(nested.exitCode).toBe(0);
+    expect(nested.stdout).toContain('$ kit agents add');
+    const unknown = await repo.kit(['help', 'frobnicate']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: unknown command "frobnicate"$/m);
+    expect(unknown.stderr).toContain('agents add');
+    expect(unknown.stderr).not.toContain('agents:add');
+  });
 });
