@@ -6,3 +6,6 @@ process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 const { execute } = await import('@oclif/core');
 
 await execute({ dir: import.meta.url });
+// Every child kit started is reaped before it exits: the git shells wait for their jobs (src/io/git-shell.ts).
+const closeGitShells = globalThis[Symbol.for('kit.gitShells')];
+if (closeGitShells) await Promise.all([...closeGitShells].map((shell) => shell.close()));

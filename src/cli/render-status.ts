@@ -33,7 +33,8 @@ export function gitMarks(wp: StatusWorkPackage): string {
 
 function gitOnlyMarks(wp: StatusWorkPackage): string {
   if (wp.blockedBy.length > 0) return `blocked by ${wp.blockedBy.join(', ')}`;
-  if (!wp.git) return wp.lane === 'planned' ? 'ready' : 'no branch';
+  // As on the live board: only work in progress or in review is missing something without a branch.
+  if (!wp.git) return wp.lane === 'planned' ? 'ready' : wp.lane === 'done' ? '' : 'no branch';
   const marks = [`↑${wp.git.ahead}`];
   if (wp.git.uncommitted === null) marks.push(wp.worktree ? '✎?' : 'no worktree');
   else if (wp.git.uncommitted > 0) marks.push(`✎${wp.git.uncommitted}`);

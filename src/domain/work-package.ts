@@ -135,7 +135,8 @@ export function interpretWorkPackage(source: WorkPackageSource): InterpretedWork
   const statusLane = rawStatusLane === 'uninitialized' ? null : rawStatusLane;
   const rawLane = source.statusLane ? undefined : data.lane;
   const lane = source.statusLane ? (statusLane ? kitLaneOfStatus(statusLane) : undefined) : parseLane(rawLane);
-  const folderLane = source.folder === null ? null : (parseLane(source.folder) ?? null);
+  // In a 3.x feature the log is the authority, even for a file that sits in a lane folder.
+  const folderLane = source.folder === null || source.statusLane ? null : (parseLane(source.folder) ?? null);
   if (source.statusLane) {
     if (!statusLane) {
       report(

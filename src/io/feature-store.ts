@@ -360,7 +360,13 @@ function buildFeature(
       laneOf: laneStatus ? (id) => laneStatus.lanes.get(id)?.lane ?? null : undefined,
     });
     for (const found of interpreted.problems) problems.push({ ...found, feature: feature.name });
-    if (interpreted.workPackage) workPackages.push(interpreted.workPackage);
+    const wp = interpreted.workPackage;
+    if (wp && laneStatus) {
+      // 3.x records who claimed a WP in the log (planned → claimed), not in the WP file.
+      const agent = laneStatus.lanes.get(wp.id)?.agent;
+      if (agent) wp.agent = agent;
+    }
+    if (wp) workPackages.push(wp);
   }
   problems.push(...workPackageSetProblems(feature.name, workPackages));
   if (laneStatus) {

@@ -13,6 +13,12 @@
  * stdout, and then the files are read and removed. Jobs run concurrently, like separate spawns did.
  *
  * Where there is no /bin/sh (Windows), or KIT_GIT_SHELL=0 is set, the caller spawns git directly.
+ *
+ * Nothing is left behind: a finished job stays a zombie until the shell waits for it, and a shell kit
+ * does not wait for becomes one itself, which piles up in containers whose PID 1 does not reap. So before
+ * kit exits (bin/run.js calls closeGitShells, on success and on error alike; a signal handler does on
+ * Ctrl-C or SIGTERM) each shell is told to `wait` for its jobs, its stdin is closed, and kit waits for
+ * the shell to exit.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +44,40 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The niceness of a low-priority job, as `nice -n` takes it. */
 const LOW_PRIORITY = 10;
 
+/** Every shell started, across bundles (each command's bundle has its own copy of this module). */
+const REGISTRY = Symbol.for('kit.gitShells');
+const CLOSE_TIMEOUT_MS = 5000;
+
+function liveShells(): Set<GitShell> {
+  const store = globalThis as unknown as Record<symbol, Set<GitShell> | undefined>;
+  store[REGISTRY] ??= new Set<GitShell>();
+  return store[REGISTRY];
+}
+
+/** Waits for every shell kit started (and their jobs) to finish, so no child outlives kit. */
+export async function closeGitShells(): Promise<void> {
+  await Promise.all([...liveShells()].map((shell) => shell.close()));
+}
+
+let signalsHandled = false;
+
+/** Ctrl-C or SIGTERM: reap the shells, then end as the signal would have (128 + its number). */
+function handleSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      void closeGitShells().finally(() => process.exit(code));
+    });
+  }
+}
+
 export class GitShell {
+  private closing: Promise<void> | null = null;
+
   private readonly pending = new Map<number, PendingJob>();
   private nextId = 1;
   private received = '';
@@ -54,7 +93,37 @@ export class GitShell {
     shell.stdin.on('error', (error: Error) => this.fail(error));
     shell.on('error', (error: Error) => this.fail(error));
     shell.on('exit', () => this.fail(new Error('the shell that runs git exited')));
+    // Ctrl-C reaches the whole process group: the shell must outlive it to reap its jobs (which, being
+    // background jobs of a non-interactive shell, ignore SIGINT already) once kit closes it.
+    shell.stdin.write("trap '' INT\n");
     this.idle();
+    liveShells().add(this);
+  }
+
+  /**
+   * Lets the shell reap its jobs (`wait`) and exit, and resolves once it has: no zombie and no orphan is
+   * left. Jobs still running (Ctrl-C during a merge) are waited for up to a few seconds, then killed.
+   */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      liveShells().delete(this);
+      if (this.shell.exitCode !== null || this.shell.signalCode !== null) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => this.shell.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+      this.shell.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.shell.ref();
+      try {
+        this.shell.stdin.end('wait\nexit 0\n');
+      } catch {
+        this.shell.kill('SIGKILL');
+      }
+    });
+    return this.closing;
   }
 
   /** A shell with this environment, or null where kit should spawn git directly. */
@@ -62,9 +131,22 @@ export class GitShell {
     if (process.platform === 'win32' || process.env.KIT_GIT_SHELL === '0' || !existsSync(SHELL)) return null;
     try {
       const directory = mkdtempSync(join(tmpdir(), 'kit-git-'));
-      process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
       const shell = spawn(SHELL, ['-s'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      return new GitShell(shell, directory);
+      const gitShell = new GitShell(shell, directory);
+      process.once('exit', () => {
+        // The last resort when kit exits without closeGitShells (process.exit): the shell still waits
+        // for its jobs before it goes.
+        if (!gitShell.closing) {
+          try {
+            shell.stdin.end('wait\nexit 0\n');
+          } catch {
+            // Gone already.
+          }
+        }
+        rmSync(directory, { recursive: true, force: true });
+      });
+      handleSignals();
+      return gitShell;
     } catch {
       return null;
     }

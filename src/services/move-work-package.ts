@@ -9,8 +9,8 @@ import { GitPlumbing } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { LANES, type Lane, parseLane } from '../lanes/lane.js';
-import { isStatusLane, kitLaneOfStatus, STATUS_LANES } from '../domain/status-log.js';
-import { statusLaneForTarget, statusPath } from '../lanes/status-transitions.js';
+import { kitLaneOfStatus, STATUS_LANES } from '../domain/status-log.js';
+import { statusLaneForTarget } from '../lanes/status-transitions.js';
 import { checkTransition } from '../lanes/transitions.js';
 import { planStatusChange, recordStatusLaneChanges } from './status-lane-change.js';
 import { resolveWorkPackage, type WorkPackageContext, workPackageBranch } from './work-package-context.js';
@@ -167,7 +167,7 @@ async function moveStatusWorkPackage(
   if (input.review && wp.lane !== input.review.expectLane)
     throw notInReviewLane(wp.id, wp.lane, input.review.expectLane);
   const from = wp.statusLane;
-  const path = planStatusChange(wp.id, from, target, input.force);
+  const path = planStatusChange(wp.id, from, target, input.force, { approval });
   const note = input.note?.trim() || null;
   const rejection = from !== null && AWAITING_REVIEW.has(from) && BACK_TO_WORK.has(target);
   if (rejection && !note && !input.force) {
@@ -178,11 +178,20 @@ async function moveStatusWorkPackage(
   if (!input.force && target === 'for_review') await guardReadyForReview(workspace, context);
   const actor = input.review?.reviewer ?? actingAgent(input.agent);
   const toLane = kitLaneOfStatus(target);
+  // A rejection's feedback also goes where kit prompt shows it: the WP file's "## Review Feedback".
+  const editBody =
+    rejection && note
+      ? (text: string) =>
+          replaceBody(text, (body, eol) =>
+            addReviewFeedback(body, { note, reviewer: actor, timestamp: input.now.toISOString() }, eol),
+          )
+      : undefined;
   const result = await recordStatusLaneChanges(workspace, {
     feature,
     targetBranch: context.targetBranch,
-    changes: [{ wp, to: target, expectFrom: from }],
+    changes: [{ wp, to: target, expectFrom: from, editBody }],
     force: input.force,
+    approval,
     actor,
     note,
     reviewer: input.review?.reviewer ?? (rejection || target === 'approved' ? actor : null),
@@ -202,17 +211,12 @@ async function moveStatusWorkPackage(
     to: toLane,
     statusFrom: from,
     statusLanes: result.recorded[0]?.lanes ?? path,
-    forced: input.force && !isLegalStatusMove(from, target),
+    forced: input.force === true,
     rejection,
     file: `${feature.path}/status.events.jsonl`,
     commit: result.commit,
     targetBranch: context.targetBranch,
   };
-}
-
-function isLegalStatusMove(from: string | null, to: (typeof STATUS_LANES)[number]): boolean {
-  const start = from ?? 'planned';
-  return isStatusLane(start) && (start === to || statusPath(start, to) !== null);
 }
 
 /** The commit message of a 3.x lane change: `kit: mission-01KQZC7A WP02 for_review → in_review → approved`. */

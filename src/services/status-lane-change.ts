@@ -33,6 +33,8 @@ export interface StatusLaneChange {
   expectFrom: string | null;
   /** Frontmatter edits to the WP file in the same commit (never `lane`). */
   frontmatterEdits?: readonly FrontmatterEdit[] | undefined;
+  /** Another edit of the WP file in the same commit (review feedback in its body), after the frontmatter's. */
+  editBody?: ((text: string) => string) | undefined;
 }
 
 export interface StatusLaneChangesInput {
@@ -47,6 +49,8 @@ export interface StatusLaneChangesInput {
   message: string;
   /** For done written by `kit merge`: the branch the WPs landed on. */
   mergedInto?: string | undefined;
+  /** Set by kit review --approve and kit merge: the change may record an approval. */
+  approval?: boolean | undefined;
   /** The refusal when a WP's lane moved since the caller read it (default: "moved meanwhile"). */
   moved?: ((wp: string, current: { lane: string | null; agent: string | null }) => KitError) | undefined;
 }
@@ -57,8 +61,28 @@ export interface StatusLaneChangesResult {
   recorded: { wp: string; from: string | null; lanes: StatusLane[] }[];
 }
 
-/** The chain of lanes from `from` to `to`, or a KitError naming where the WP can go from here. */
-export function planStatusChange(wp: string, from: string | null, to: StatusLane, force: boolean): StatusLane[] {
+// Lanes a chain may pass through on its way without --force: the bookkeeping steps kit's own commands
+// record (a start claims before it works; a verdict is given from in_review). Any other lane on the way
+// (in_progress, for_review, approved) is work or a review that must really happen, one command each.
+const PASS_THROUGH = new Set<StatusLane>(['claimed', 'in_review']);
+
+function isApprovalEdge(from: StatusLane, to: StatusLane): boolean {
+  return (to === 'approved' && from !== 'approved') || (from === 'in_review' && to === 'done');
+}
+
+/**
+ * The chain of lanes from `from` to `to` (each an allowed 3.x edge), or a KitError naming where the WP can
+ * go from here. Without --force a chain may only pass through claimed and in_review, and only a review
+ * (`approval`: kit review --approve) may record an approval: `kit move --to done` on a planned WP is
+ * refused, not turned into an invented review.
+ */
+export function planStatusChange(
+  wp: string,
+  from: string | null,
+  to: StatusLane,
+  force: boolean,
+  options: { approval?: boolean } = {},
+): StatusLane[] {
   const start = from ?? 'planned';
   if (!isStatusLane(start)) {
     throw new KitError(`${wp} is in "${start}", which is not a lane kit can move a WP out of`, {
@@ -72,13 +96,22 @@ export function planStatusChange(wp: string, from: string | null, to: StatusLane
     });
   }
   if (force) return [to];
+  const next = statusEdges(start);
+  const refuse = (why: string) =>
+    new KitError(`${wp} cannot move from ${start} to ${to}: ${why}`, {
+      hint:
+        next.length === 0
+          ? '--force overrides (3.x records it as a forced move, with --note as the reason)'
+          : `from ${start} it can move to ${next.join(', ')}; --force overrides (recorded as forced, with --note as the reason)`,
+    });
   const path = statusPath(start, to);
-  if (!path) {
-    const next = statusEdges(start);
-    throw new KitError(
-      `${wp} cannot move from ${start} to ${to}: ${next.length === 0 ? `${start} is final in Spec Kitty 3.x` : `from ${start} it can move to ${next.join(', ')}`}`,
-      { hint: '--force overrides (3.x records it as a forced move with your --note as the reason)' },
-    );
+  if (!path) throw refuse(next.length === 0 ? `${start} is final in Spec Kitty 3.x` : `3.x has no way there`);
+  const through = path.slice(0, -1).filter((lane) => !PASS_THROUGH.has(lane));
+  if (through.length > 0) throw refuse(`the way there passes through ${through.join(', ')}, one step at a time`);
+  const lanes = [start, ...path];
+  const approves = lanes.slice(1).some((lane, index) => isApprovalEdge(lanes[index] as StatusLane, lane));
+  if (approves && !options.approval) {
+    throw refuse(`that records a review approval; approve with kit review ${wp} --approve`);
   }
   return path;
 }
@@ -95,7 +128,8 @@ export async function recordStatusLaneChanges(
   const { feature } = input;
   const logPath = `${feature.path}/${STATUS_LOG_FILE}`;
   const snapshotPath = `${feature.path}/${STATUS_SNAPSHOT_FILE}`;
-  const wpFiles = input.changes.filter((change) => change.frontmatterEdits?.length).map((change) => change.wp.file);
+  const editsFile = (change: StatusLaneChange) => (change.frontmatterEdits?.length ?? 0) > 0 || !!change.editBody;
+  const wpFiles = input.changes.filter(editsFile).map((change) => change.wp.file);
   const known = new Set(feature.workPackages.map((wp) => wp.id));
   const recorded: StatusLaneChangesResult['recorded'] = [];
   const result = await writeLaneFiles(workspace, {
@@ -105,6 +139,15 @@ export async function recordStatusLaneChanges(
     transform: async (current) => {
       recorded.length = 0;
       const logText = current.get(logPath) ?? '';
+      if (current.get(logPath) === null && current.get(snapshotPath) !== null) {
+        throw new KitError(
+          `${feature.name} has ${STATUS_SNAPSHOT_FILE} but no ${STATUS_LOG_FILE} on ${input.targetBranch}`,
+          {
+            hint: `kit records lane changes as events in ${logPath}, and starting an empty log would drop the lanes ${STATUS_SNAPSHOT_FILE} holds; rebuild the log with Spec Kitty first, or commit it if it exists only in your working tree`,
+            exitCode: ExitCode.invalidInput,
+          },
+        );
+      }
       const parsed = parseStatusLog(logText);
       const bad = parsed.problems[0];
       if (bad) {
@@ -146,7 +189,9 @@ export async function recordStatusLaneChanges(
             })
           );
         }
-        const path = planStatusChange(change.wp.id, lane, change.to, input.force);
+        const path = planStatusChange(change.wp.id, lane, change.to, input.force, {
+          approval: input.approval === true || input.mergedInto !== undefined,
+        });
         const count = statusEventCount(lane, path);
         const events = statusEventsFor({
           wpId: change.wp.id,

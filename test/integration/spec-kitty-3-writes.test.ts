@@ -662,14 +662,12 @@ describe('3.x writes: logs as other writers leave them', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-// BUG (src/, reported, not fixed here): the 3.x writer takes the shortest chain of allowed edges to any
-// destination, so between non-final lanes NO move is ever refused. `kit move --to approved` or `--to done`
-// from planned goes through without --force, with no branch, no for_review and no review: kit records
-// planned → claimed → in_progress → approved (→ done), inventing a review approval by the mover as the
-// evidence, and kit check then passes. In a 1.x feature the same moves need --force (planned may only go
-// to doing). These tests state the expected behaviour; they are marked it.fails until src/ is fixed.
+// Found by these tests and fixed: the writer took the shortest chain of allowed edges to any destination,
+// so `kit move --to approved` or `--to done` from planned went through without --force, inventing a review
+// approval. Without --force a chain may now only pass through claimed and in_review, and only kit review
+// records an approval.
 
-describe('3.x writes: skipping review without --force (known bug)', () => {
+describe('3.x writes: no skipping review without --force', () => {
   const dir = 'skip-review-01KQZS00';
   let repo: TempRepo;
   beforeAll(() => {
@@ -680,17 +678,14 @@ describe('3.x writes: skipping review without --force (known bug)', () => {
     ['WP01', 'approved'],
     ['WP02', 'done'],
   ] as const) {
-    it.fails(
-      `planned \u2192 ${to} without --force exits 3, lists the legal next lanes and writes nothing`,
-      async () => {
-        const before = head(repo);
-        const snapshot = repo.snapshot();
-        const run = await repo.kit(['move', wp, '--to', to, '--feature', dir, '--agent', 'zed']);
-        expect(run.exitCode, `${run.stdout}${run.stderr}`).toBe(3);
-        for (const lane of ['claimed', 'blocked', 'canceled']) expect(run.stderr).toContain(lane);
-        expect(head(repo)).toBe(before);
-        expect(repo.snapshot()).toEqual(snapshot);
-      },
-    );
+    it(`planned \u2192 ${to} without --force exits 3, lists the legal next lanes and writes nothing`, async () => {
+      const before = head(repo);
+      const snapshot = repo.snapshot();
+      const run = await repo.kit(['move', wp, '--to', to, '--feature', dir, '--agent', 'zed']);
+      expect(run.exitCode, `${run.stdout}${run.stderr}`).toBe(3);
+      for (const lane of ['claimed', 'blocked', 'canceled']) expect(run.stderr).toContain(lane);
+      expect(head(repo)).toBe(before);
+      expect(repo.snapshot()).toEqual(snapshot);
+    });
   }
 });
