@@ -11,7 +11,12 @@ import { hostname } from 'node:os';
 import { GitPlumbing, type Git } from './git.js';
 
 export type PushOutcome =
-  { kind: 'pushed' } | { kind: 'rejected'; refs: string[]; reason: string } | { kind: 'offline'; reason: string };
+  | { kind: 'pushed' }
+  /** A ref exists there already: someone else got it first. */
+  | { kind: 'rejected'; refs: string[]; reason: string }
+  /** The server turned the push down for another reason (a hook, a protected ref, a host rule). */
+  | { kind: 'refused'; reason: string }
+  | { kind: 'offline'; reason: string };
 
 /** Creates each ref on `remote` at its commit, only if none of them exists there; all or nothing. */
 export async function pushCreateOnly(
@@ -33,11 +38,21 @@ export async function pushCreateOnly(
   if (result.exitCode === 0) return { kind: 'pushed' };
   const rejected = lines.filter((line) => line.startsWith('!'));
   if (rejected.length > 0) {
-    // With --atomic every ref of a failed push is listed as rejected; the ones that exist say "stale info".
+    // With --atomic every ref of a failed push is listed; the ones that exist there say "stale info".
     const stale = rejected.filter((line) => /stale info|already exists|fetch first/.test(line));
-    const named = (stale.length > 0 ? stale : rejected).map((line) => line.split('\t')[1]?.split(':')[1] ?? '');
-    const reason = (stale[0] ?? rejected[0] ?? '').split('\t')[2]?.trim() ?? 'rejected';
-    return { kind: 'rejected', refs: named.filter(Boolean), reason };
+    if (stale.length > 0) {
+      const named = stale.map((line) => line.split('\t')[1]?.split(':')[1] ?? '');
+      return { kind: 'rejected', refs: named.filter(Boolean), reason: stale[0]?.split('\t')[2]?.trim() ?? 'rejected' };
+    }
+    // Anything else is the server's own refusal; its words come on stderr as "remote: ..." lines.
+    const said = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('remote:'))
+      .map((line) => line.replace(/^remote:\s*/, '').trim())
+      .filter(Boolean);
+    const status = rejected.find((line) => !/atomic push failed/.test(line)) ?? rejected[0] ?? '';
+    const reason = [status.split('\t')[2]?.trim(), ...said].filter(Boolean).join('; ');
+    return { kind: 'refused', reason: reason || 'the remote declined the push' };
   }
   const stderr = result.stderr.trim().split('\n').filter(Boolean);
   return { kind: 'offline', reason: stderr.at(-1) ?? `git push exited ${result.exitCode ?? 'by a signal'}` };

@@ -157,7 +157,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   };
   warmUpFrontmatterEditing(); // the lane edit comes after the checkout: load its parser meanwhile
   try {
-    await git.output(['worktree', 'add', '--quiet', worktree, branch]);
+    await addWorktree(git, worktree, branch);
   } catch (error) {
     await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${branch}`, base.commit]);
     await releaseRemoteClaim();
@@ -230,6 +230,12 @@ async function claimOnRemote(
     };
   }
   await workspace.git.spawnGit(['update-ref', '-d', `refs/heads/${claim.branch}`, claim.commit]);
+  if (outcome.kind === 'refused') {
+    throw new KitError(`${remote} declined the claim of ${claim.wp} (${outcome.reason})`, {
+      hint: `kit claims a WP by pushing its branch and ${claimRef(claim.feature, claim.wp)} to ${remote}; allow those pushes there (a hook or a host rule refused them), or remove remote: from .kit/config.yaml to work on this machine only`,
+      exitCode: ExitCode.invalidInput,
+    });
+  }
   const holder = await readRemoteClaim(workspace.git, remote, claimRef(claim.feature, claim.wp));
   const who = holder?.agent ? `${holder.agent}${holder.host ? ` on ${holder.host}` : ''}` : null;
   throw new KitError(
@@ -241,6 +247,18 @@ async function claimOnRemote(
       exitCode: ExitCode.invalidInput,
     },
   );
+}
+
+/** `git worktree add`; its refusal (a file in the way, no permission) is the user's to fix, not a kit bug. */
+async function addWorktree(git: GitPlumbing, path: string, branch: string): Promise<void> {
+  try {
+    await git.output(['worktree', 'add', '--quiet', path, branch]);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n').slice(-1)[0] : String(error);
+    throw new KitError(`git worktree add could not create ${path}: ${reason}`, {
+      hint: 'clear the way (a file where the worktree directory goes, permissions), then run kit implement again',
+    });
+  }
 }
 
 /** A WP's 3.x lane and claiming agent as the log committed at `tip` reduces to. */
@@ -342,7 +360,7 @@ async function alreadyStarted(
       });
     }
     warmUpFrontmatterEditing();
-    await git.output(['worktree', 'add', '--quiet', claim.worktree, branch]);
+    await addWorktree(git, claim.worktree, branch);
     worktree = claim.worktree;
     createdWorktree = true;
     copiedFiles = await copyWorktreeIncludes(workspace.git, workspace.root, worktree, workspace.config.worktreesDir);

@@ -223,7 +223,7 @@ describe('claims shared through a remote (kit implement with remote: origin)', (
   // BUG: pushCreateOnly treats every `!` line as "someone else has it", so a remote that declines the push
   // (a pre-receive hook, or a host that refuses refs outside refs/heads) is reported as "already claimed on
   // origin: its branch ... exists there" when origin has no such branch; the server's reason is dropped.
-  it.fails('a remote that declines the claim push is not reported as holding the WP', async () => {
+  it('a remote that declines the claim push is not reported as holding the WP', async () => {
     const origin = makeOrigin({ wps: ['WP01'] });
     installHook(
       origin,
