@@ -38,11 +38,17 @@ export async function pushCreateOnly(
   if (result.exitCode === 0) return { kind: 'pushed' };
   const rejected = lines.filter((line) => line.startsWith('!'));
   if (rejected.length > 0) {
-    // With --atomic every ref of a failed push is listed; the ones that exist there say "stale info".
-    const stale = rejected.filter((line) => /stale info|already exists|fetch first/.test(line));
-    if (stale.length > 0) {
+    // With --atomic every ref of a failed push is listed. A ref that exists there says "stale info" (the
+    // lease saw it); in a dead heat both pushes pass the lease and the server's own ref transaction turns
+    // the later one down ("cannot lock ref ...: reference already exists").
+    const taken = /stale info|already exists|fetch first/;
+    const stale = rejected.filter((line) => taken.test(line));
+    const lostRace = /cannot lock ref '([^']+)': reference already exists/.exec(result.stderr);
+    if (stale.length > 0 || lostRace) {
       const named = stale.map((line) => line.split('\t')[1]?.split(':')[1] ?? '');
-      return { kind: 'rejected', refs: named.filter(Boolean), reason: stale[0]?.split('\t')[2]?.trim() ?? 'rejected' };
+      if (lostRace?.[1]) named.push(lostRace[1]);
+      const reason = stale[0]?.split('\t')[2]?.trim() ?? 'reference already exists';
+      return { kind: 'rejected', refs: [...new Set(named.filter(Boolean))], reason };
     }
     // Anything else is the server's own refusal; its words come on stderr as "remote: ..." lines.
     const said = result.stderr
