@@ -58,6 +58,23 @@ export function renderMerge(result: MergeResult): string {
         `  archive refs: refs/kit/archive/${result.feature}/<WP> (undo a cleanup with git branch <name> <ref>)`,
       );
   }
+  const publish = result.publish;
+  if (publish) {
+    if (publish.outcome === 'pushed') {
+      lines.push(`Pushed ${result.targetBranch} to ${publish.remote}.`);
+      for (const ref of publish.removedRemoteBranches) lines.push(`  removed ${ref} on ${publish.remote}`);
+    } else {
+      const why =
+        publish.outcome === 'skipped'
+          ? 'not pushed (--no-push)'
+          : publish.outcome === 'offline'
+            ? `not pushed: ${publish.remote} could not be reached`
+            : publish.outcome === 'stale'
+              ? `not pushed: ${publish.detail ?? ''}`
+              : `not pushed: ${publish.detail ?? ''}`;
+      lines.push(`${result.targetBranch} is ${why}; publish it with: ${publish.command ?? ''}`);
+    }
+  }
   for (const preview of result.cleanupPreview) {
     lines.push(`  cleanup would ${preview.action} ${preview.worktree ?? preview.branch}: ${preview.reason}`);
   }

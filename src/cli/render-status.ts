@@ -32,6 +32,10 @@ export function gitMarks(wp: StatusWorkPackage): string {
 }
 
 function gitOnlyMarks(wp: StatusWorkPackage): string {
+  if (wp.claimedElsewhere) {
+    const { agent, host } = wp.claimedElsewhere;
+    return `claimed by ${agent || 'unknown'}${host ? `@${host}` : ''}`;
+  }
   if (wp.blockedBy.length > 0) return `blocked by ${wp.blockedBy.join(', ')}`;
   // As on the live board: only work in progress or in review is missing something without a branch.
   if (!wp.git) return wp.lane === 'planned' ? 'ready' : wp.lane === 'done' ? '' : 'no branch';
@@ -77,6 +81,14 @@ function renderFeature(feature: StatusFeature): string[] {
 export function renderStatus(result: StatusResult): string {
   if (result.features.length === 0) return 'No features yet: kit specify "<description>" creates one.';
   const blocks = result.features.map((feature) => renderFeature(feature).join('\n'));
+  if (result.sync) {
+    const { remote, ageSeconds } = result.sync;
+    blocks.unshift(
+      ageSeconds === null
+        ? `Never synced with ${remote}: claims made on other machines are not shown (kit sync).`
+        : `Synced with ${remote} ${formatAge(ageSeconds)} ago (kit sync, or kit status --sync, to refresh).`,
+    );
+  }
   const legend = [
     'Marks: ↑ commits ahead of base · ✎ uncommitted files · ⚠ behind a dependency',
     '       (new commits there since this WP branched) · age of the last commit',

@@ -13,7 +13,9 @@ export default class Merge extends KitCommand {
     'is written), lands it with one atomic ref update, moves the checked-out target along (keeping your ' +
     'unrelated changes), proves every WP landed and nothing was reverted, then removes the WP worktrees and ' +
     'branches that hold nothing else (an archive ref per WP keeps them recoverable). Exit 4 on a conflict: fix ' +
-    'it in the WP worktree, then kit merge --continue.';
+    'it in the WP worktree, then kit merge --continue. With a remote it fetches the target first, refuses to ' +
+    'land on a target that lacks commits the remote has, pushes the result with a lease (or prints the push ' +
+    'when the remote declines it, e.g. a protected branch) and removes the landed WP branches from the remote.';
   static override examples = [
     '<%= config.bin %> merge --dry-run',
     '<%= config.bin %> merge --feature 001',
@@ -21,6 +23,7 @@ export default class Merge extends KitCommand {
     '<%= config.bin %> merge --ready-only',
     '<%= config.bin %> merge --continue',
     '<%= config.bin %> merge --abort --json',
+    '<%= config.bin %> merge --no-push   # with a remote: land here, print the push',
   ];
   static override flags = {
     feature: Flags.string({ char: 'f', description: 'Feature dir name (001-user-auth), number (1) or slug.' }),
@@ -30,6 +33,12 @@ export default class Merge extends KitCommand {
     abort: Flags.boolean({ description: 'Drop a merge that has not landed (only kit state is removed).' }),
     'keep-worktrees': Flags.boolean({ description: 'Leave WP worktrees and branches in place.' }),
     'ready-only': Flags.boolean({ description: 'Land the done WPs whose dependencies have landed; leave the rest.' }),
+    push: Flags.boolean({
+      description:
+        'With a remote (kit init --remote): push the landed target there (default); --no-push prints the push instead.',
+      allowNo: true,
+      default: true,
+    }),
   };
 
   async run(): Promise<MergeResult> {
@@ -43,6 +52,7 @@ export default class Merge extends KitCommand {
       abort: flags.abort === true,
       keepWorktrees: flags['keep-worktrees'] === true,
       readyOnly: flags['ready-only'] === true,
+      push: flags.push,
       now: new Date(),
     });
     if (result.outcome === 'conflict') this.failWith(ExitCode.mergeConflict);

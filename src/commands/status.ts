@@ -4,6 +4,7 @@ import { renderStatus } from '../cli/render-status.js';
 import { loadWorkPackageDetail } from '../services/board-detail.js';
 import { selectFeatures } from '../services/feature-selection.js';
 import { collectStatus, type StatusResult } from '../services/status.js';
+import { syncWithRemote } from '../services/sync.js';
 import type * as Board from '../ui/board-main.js';
 import { decideBoard } from '../ui/state/terminal.js';
 
@@ -23,11 +24,15 @@ export default class Status extends KitCommand {
     '<%= config.bin %> status',
     '<%= config.bin %> status --feature 001 --plain',
     '<%= config.bin %> status --json',
+    "<%= config.bin %> status --sync   # with a remote: fetch other machines' claims first",
   ];
   static override flags = {
     feature: Flags.string({ char: 'f', description: 'Only this feature (dir name, number or slug).' }),
     plain: Flags.boolean({
       description: 'Print the plain board instead of opening the live board (the default when not in a terminal).',
+    }),
+    sync: Flags.boolean({
+      description: 'Run kit sync first (fetch claims from the remote); without it kit status uses no network.',
     }),
   };
 
@@ -48,6 +53,10 @@ export default class Status extends KitCommand {
         )
       : null;
     const workspace = await this.openWorkspace();
+    if (flags.sync) {
+      const synced = await syncWithRemote(workspace, { now: new Date() });
+      if (synced.offline) this.printWarnings([`${synced.remote} could not be reached: ${synced.offline}`]);
+    }
     if (!board) {
       const result = await collectStatus(workspace, { feature: flags.feature, now: new Date() });
       this.print(renderStatus(result));

@@ -7,7 +7,10 @@
  * remote" (no ref lines at all): the first is a refusal, the second is offline, which must never lose the
  * local change.
  */
+import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from './files.js';
 import { GitPlumbing, type Git } from './git.js';
 
 export type PushOutcome =
@@ -116,4 +119,170 @@ export async function deleteIfUnchanged(
     ...refs.map(({ ref }) => `:${ref}`),
   ]);
   return result.exitCode === 0;
+}
+
+/** Fetches one branch of `remote` into `refs/remotes/<remote>/<branch>`; its tip there, or why not. */
+export async function fetchBranch(
+  git: Git,
+  remote: string,
+  branch: string,
+): Promise<{ kind: 'fetched'; tip: string | null } | { kind: 'offline'; reason: string }> {
+  const tracking = `refs/remotes/${remote}/${branch}`;
+  const listed = await git.spawnGit(['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
+  if (listed.exitCode !== 0) return { kind: 'offline', reason: lastLine(listed.stderr) };
+  const tip = listed.stdout.toString('utf8').split(/\s+/)[0] || null;
+  if (!tip) return { kind: 'fetched', tip: null };
+  const fetched = await git.spawnGit(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:${tracking}`]);
+  if (fetched.exitCode !== 0) return { kind: 'offline', reason: lastLine(fetched.stderr) };
+  return { kind: 'fetched', tip };
+}
+
+/**
+ * Fetches what other clones share: every branch (WP branches are claims, targets carry lanes) and the
+ * claim records, pruning what was deleted there. One git process.
+ */
+export async function fetchShared(git: Git, remote: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const result = await git.spawnGit([
+    'fetch',
+    '--quiet',
+    '--prune',
+    '--no-tags',
+    remote,
+    `+refs/heads/*:refs/remotes/${remote}/*`,
+    `+refs/kit/claims/*:${remoteClaimsPrefix(remote)}*`,
+  ]);
+  return result.exitCode === 0 ? { ok: true } : { ok: false, reason: lastLine(result.stderr) };
+}
+
+/** Where kit keeps the claim records it fetched from `remote`. */
+export function remoteClaimsPrefix(remote: string): string {
+  return `refs/kit/remote-claims/${remote}/`;
+}
+
+export interface RemoteClaim {
+  feature: string;
+  wp: string;
+  agent: string;
+  host: string;
+  at: string;
+  commit: string;
+}
+
+/** The claim records fetched from `remote` (as of the last sync), from one for-each-ref. */
+export async function readRemoteClaims(git: Git, remote: string): Promise<RemoteClaim[]> {
+  const prefix = remoteClaimsPrefix(remote);
+  const result = await git.spawnGit([
+    'for-each-ref',
+    '--format=%(refname)%00%(objectname)%00%(contents)%00%00',
+    prefix,
+  ]);
+  if (result.exitCode !== 0) return [];
+  const claims: RemoteClaim[] = [];
+  for (const record of result.stdout.toString('utf8').split('\0\0')) {
+    const [ref, commit, text] = record.replace(/^\n/, '').split('\0');
+    if (!ref || !commit || text === undefined) continue;
+    const path = ref.slice(prefix.length);
+    const slash = path.lastIndexOf('/');
+    if (slash === -1) continue;
+    const field = (name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    claims.push({
+      feature: path.slice(0, slash),
+      wp: path.slice(slash + 1),
+      agent: field('agent'),
+      host: field('host'),
+      at: field('at'),
+      commit,
+    });
+  }
+  return claims;
+}
+
+/** Pushes `commit` to `branch` on `remote` only if the branch is still at `expected` (null: absent). */
+export async function pushWithLease(
+  git: Git,
+  remote: string,
+  branch: string,
+  commit: string,
+  expected: string | null,
+): Promise<PushOutcome> {
+  const ref = `refs/heads/${branch}`;
+  const result = await git.spawnGit([
+    'push',
+    '--porcelain',
+    `--force-with-lease=${ref}:${expected ?? ''}`,
+    remote,
+    `${commit}:${ref}`,
+  ]);
+  if (result.exitCode === 0) return { kind: 'pushed' };
+  const lines = result.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('!'));
+  if (lines.length === 0) return { kind: 'offline', reason: lastLine(result.stderr) };
+  if (lines.some((line) => /stale info|fetch first|non-fast-forward/.test(line))) {
+    return { kind: 'rejected', refs: [ref], reason: lines[0]?.split('\t')[2]?.trim() ?? 'rejected' };
+  }
+  const said = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('remote:'))
+    .map((line) => line.replace(/^remote:\s*/, '').trim())
+    .filter(Boolean);
+  return { kind: 'refused', reason: [lines[0]?.split('\t')[2]?.trim(), ...said].filter(Boolean).join('; ') };
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim())
+      .at(-1)
+      ?.trim() ?? 'no message'
+  );
+}
+
+/** A claim made while the remote could not be reached, waiting for `kit sync` to publish it. */
+export interface PendingClaim {
+  feature: string;
+  wp: string;
+  branch: string;
+  commit: string;
+  record: string;
+  agent: string;
+  at: string;
+}
+
+const PENDING_FILE = 'pending-claims.json';
+const SYNC_FILE = 'sync.json';
+
+/** The claims not published yet, from the kit state dir (shared by every worktree). */
+export function readPendingClaims(stateDir: string): PendingClaim[] {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(join(stateDir, PENDING_FILE), 'utf8'));
+    return Array.isArray(parsed) ? (parsed as PendingClaim[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function writePendingClaims(stateDir: string, claims: readonly PendingClaim[]): void {
+  const path = join(stateDir, PENDING_FILE);
+  if (claims.length === 0) rmSync(path, { force: true });
+  else writeFileAtomic(path, `${JSON.stringify(claims, null, 2)}\n`);
+}
+
+/** When this clone last synced with its remote, or null when it never has. */
+export function readLastSync(stateDir: string): { remote: string; at: string } | null {
+  try {
+    const parsed = JSON.parse(readFileSync(join(stateDir, SYNC_FILE), 'utf8')) as { remote?: unknown; at?: unknown };
+    return typeof parsed.remote === 'string' && typeof parsed.at === 'string'
+      ? { remote: parsed.remote, at: parsed.at }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeLastSync(stateDir: string, sync: { remote: string; at: string }): void {
+  writeFileAtomic(join(stateDir, SYNC_FILE), `${JSON.stringify(sync)}\n`);
 }

@@ -12,8 +12,16 @@ import {
 } from '../io/frontmatter.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
 import { writeWorkPackage } from '../io/work-package-store.js';
-import type { Workspace } from '../io/workspace.js';
-import { claimRef, deleteIfUnchanged, pushCreateOnly, readRemoteClaim, writeClaimRecord } from '../io/remote.js';
+import { kitStateDir, type Workspace } from '../io/workspace.js';
+import {
+  claimRef,
+  deleteIfUnchanged,
+  pushCreateOnly,
+  readPendingClaims,
+  readRemoteClaim,
+  writeClaimRecord,
+  writePendingClaims,
+} from '../io/remote.js';
 import { copyWorktreeIncludes } from '../io/worktree-include.js';
 import { parseStatusLog, reduceStatusLog } from '../domain/status-log.js';
 import { actingAgent, statusChangeMessage } from './move-work-package.js';
@@ -221,10 +229,23 @@ async function claimOnRemote(
   const outcome = await pushCreateOnly(workspace.git, remote, refs);
   if (outcome.kind === 'pushed') return { warning: null, published: refs };
   if (outcome.kind === 'offline') {
+    const stateDir = kitStateDir(workspace);
+    writePendingClaims(stateDir, [
+      ...readPendingClaims(stateDir).filter((pending) => pending.branch !== claim.branch),
+      {
+        feature: claim.feature,
+        wp: claim.wp,
+        branch: claim.branch,
+        commit: claim.commit,
+        record,
+        agent: claim.agent,
+        at: claim.now.toISOString(),
+      },
+    ]);
     return {
       warning:
         `the claim of ${claim.wp} is not published: ${remote} could not be reached (${outcome.reason}); ` +
-        `other machines cannot see it yet. Publish it with: git push --atomic ${remote} ${claim.branch} ` +
+        `other machines cannot see it yet. kit sync publishes it, or: git push --atomic ${remote} ${claim.branch} ` +
         `${record}:${claimRef(claim.feature, claim.wp)}`,
       published: [],
     };

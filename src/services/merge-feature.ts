@@ -24,6 +24,7 @@ import { withLock } from '../io/lock.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { recordStatusLaneChanges } from './status-lane-change.js';
+import { claimRef, deleteIfUnchanged, fetchBranch, pushWithLease } from '../io/remote.js';
 import { operationInProgress, sameFileIn } from '../io/checkout.js';
 import { CommitAncestry } from '../io/commit-ancestry.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult, type StatusEntry, type WorktreeEntry } from '../io/git.js';
@@ -41,6 +42,19 @@ export interface MergeInput {
   keepWorktrees: boolean;
   readyOnly: boolean;
   now: Date;
+  /** With a remote: push the target after landing (default); false prints the push instead. */
+  push?: boolean | undefined;
+}
+
+/** What happened to the landed target on the remote (null without a remote or when nothing landed). */
+export interface MergePublish {
+  remote: string;
+  outcome: 'pushed' | 'skipped' | 'refused' | 'offline' | 'stale';
+  /** The push that publishes it, when kit did not (protected branch, --no-push, offline). */
+  command: string | null;
+  detail: string | null;
+  /** WP branches and claim records removed from the remote after the push (their work is in the target). */
+  removedRemoteBranches: string[];
 }
 
 export interface MergeStepReport {
@@ -87,6 +101,7 @@ export interface MergeResult {
   /** What cleanup would do (dry run). */
   cleanupPreview: { wp: string; worktree: string | null; branch: string; action: 'remove' | 'keep'; reason: string }[];
   warnings: string[];
+  publish?: MergePublish | null;
 }
 
 interface MergeContext {
@@ -142,11 +157,30 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
     keepWorktrees: input.continue && state ? state.keepWorktrees : input.keepWorktrees,
   };
 
+  const remote = workspace.config.remote;
+  const remoteCheck = remote ? await checkRemoteTarget(workspace, git, remote, targetBranch) : null;
+  const finish = async (result: MergeResult): Promise<MergeResult> => {
+    if (!remote || !remoteCheck) return result;
+    const warnings = remoteCheck.warning ? [...result.warnings, remoteCheck.warning] : result.warnings;
+    if (result.outcome !== 'merged' || result.dryRun) return { ...result, warnings, publish: null };
+    const publish = await publishLanded(
+      workspace,
+      git,
+      remote,
+      targetBranch,
+      feature.name,
+      remoteCheck,
+      input.push !== false,
+      result,
+    );
+    return { ...result, warnings, publish };
+  };
+
   if (input.continue && state && (state.phase === 'landing' || state.phase === 'landed')) {
     const current = await git.resolveCommit(context.targetRef);
     const landed = state.result !== null && current !== null && (await git.isAncestor(state.result, current));
     // Landed (the target may have moved on since, e.g. another agent's lane commit): finish the rest.
-    if (landed) return finishLanded(context, state, [], { targetNow: current });
+    if (landed) return finish(await finishLanded(context, state, [], { targetNow: current }));
     if (state.phase === 'landed') {
       throw new KitError(`the merge had landed on ${targetBranch}, but ${targetBranch} no longer contains it`, {
         hint: `someone moved ${targetBranch} back; kit merge --abort drops kit's merge state, then kit merge starts again`,
@@ -154,7 +188,119 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
     }
     // The transaction never happened: plan and build again from the saved options.
   }
-  return planBuildLand(context, input, state, worktreeList);
+  return finish(await planBuildLand(context, input, state, worktreeList));
+}
+
+interface RemoteTargetCheck {
+  /** The target's tip on the remote before the merge (null: the remote has no such branch); undefined offline. */
+  tip: string | null | undefined;
+  warning: string | null;
+}
+
+/**
+ * With a remote the merge starts from what is there: the target is fetched, and a local target that lacks
+ * commits the remote has is refused (landing on it would publish a merge that drops them). Offline, the
+ * merge still lands here and says it is not published.
+ */
+async function checkRemoteTarget(
+  workspace: Workspace,
+  git: GitPlumbing,
+  remote: string,
+  targetBranch: string,
+): Promise<RemoteTargetCheck> {
+  const fetched = await fetchBranch(workspace.git, remote, targetBranch);
+  if (fetched.kind === 'offline') {
+    return {
+      tip: undefined,
+      warning: `${remote} could not be reached (${fetched.reason}): the merge lands on ${targetBranch} here only; push it once ${remote} is back (git push ${remote} ${targetBranch})`,
+    };
+  }
+  const local = await git.resolveCommit(`refs/heads/${targetBranch}`);
+  if (fetched.tip && local && fetched.tip !== local && !(await git.isAncestor(fetched.tip, local))) {
+    const missing = (await git.output(['rev-list', '--count', `${local}..${fetched.tip}`])).trim();
+    throw new KitError(
+      `${targetBranch} on ${remote} has ${missing} commit${missing === '1' ? '' : 's'} your ${targetBranch} lacks: kit will not land on a stale target`,
+      {
+        hint: `bring ${targetBranch} up to date first (git pull, or git merge ${remote}/${targetBranch} in the checkout that has it), then run kit merge again`,
+        exitCode: ExitCode.invalidInput,
+      },
+    );
+  }
+  return { tip: fetched.tip, warning: null };
+}
+
+/**
+ * Pushes the landed target with a lease on what the remote had before the merge, then removes the landed
+ * WPs' branches and claim records from the remote where their tips are in the target (nothing of theirs is
+ * lost). A protected target (the push is declined) gets the push to make instead; so does --no-push.
+ */
+async function publishLanded(
+  workspace: Workspace,
+  git: GitPlumbing,
+  remote: string,
+  targetBranch: string,
+  feature: string,
+  check: RemoteTargetCheck,
+  push: boolean,
+  result: MergeResult,
+): Promise<MergePublish> {
+  const command = `git push ${remote} ${targetBranch}`;
+  const base = { remote, command: null, detail: null, removedRemoteBranches: [] as string[] };
+  if (check.tip === undefined) return { ...base, outcome: 'offline', command, detail: check.warning };
+  if (!push) return { ...base, outcome: 'skipped', command };
+  const local = await git.resolveCommit(`refs/heads/${targetBranch}`);
+  if (!local) return { ...base, outcome: 'skipped', command, detail: `${targetBranch} is gone` };
+  const outcome = await pushWithLease(workspace.git, remote, targetBranch, local, check.tip);
+  if (outcome.kind === 'offline') return { ...base, outcome: 'offline', command, detail: outcome.reason };
+  if (outcome.kind === 'rejected') {
+    return {
+      ...base,
+      outcome: 'stale',
+      command,
+      detail: `${targetBranch} moved on ${remote} during the merge; bring it in (git pull), then push`,
+    };
+  }
+  if (outcome.kind === 'refused') {
+    return {
+      ...base,
+      outcome: 'refused',
+      command,
+      detail: `${remote} declined the push (${outcome.reason}); if ${targetBranch} is protected, push the merge to another branch and open a pull request`,
+    };
+  }
+  const removed: string[] = [];
+  const listed = await workspace.git.spawnGit([
+    'ls-remote',
+    remote,
+    ...result.steps.flatMap((step) => [`refs/heads/${step.branch}`, claimRef(feature, step.wp)]),
+  ]);
+  if (listed.exitCode === 0) {
+    const tips = new Map(
+      listed.stdout
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [sha = '', ref = ''] = line.split('\t');
+          return [ref, sha] as const;
+        }),
+    );
+    for (const step of result.steps) {
+      const branchRef = `refs/heads/${step.branch}`;
+      const branchTip = tips.get(branchRef);
+      const claim = claimRef(feature, step.wp);
+      const refs: { ref: string; commit: string }[] = [];
+      // Only a remote branch whose every commit is in the target: an agent's later push stays.
+      if (branchTip && (await git.isAncestorIfKnown(branchTip, local)))
+        refs.push({ ref: branchRef, commit: branchTip });
+      const claimTip = tips.get(claim);
+      if (claimTip && (refs.length > 0 || !branchTip)) refs.push({ ref: claim, commit: claimTip });
+      if (refs.length > 0 && (await deleteIfUnchanged(workspace.git, remote, refs))) {
+        removed.push(...refs.map((entry) => entry.ref));
+      }
+    }
+  }
+  return { ...base, outcome: 'pushed', removedRemoteBranches: removed };
 }
 
 async function planBuildLand(

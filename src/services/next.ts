@@ -1,5 +1,6 @@
 import { implementCommand, readyWorkPackages } from '../domain/board.js';
 import { loadLaneState } from '../io/feature-store.js';
+import { readRemoteClaims } from '../io/remote.js';
 import type { Workspace } from '../io/workspace.js';
 import { selectFeatures } from './feature-selection.js';
 
@@ -14,7 +15,13 @@ export async function nextWorkPackages(
   workspace: Workspace,
   input: { feature?: string | undefined },
 ): Promise<NextResult> {
-  const features = await loadLaneState(workspace, selectFeatures(workspace, input.feature));
+  const remote = workspace.config.remote;
+  const [features, remoteClaims] = await Promise.all([
+    loadLaneState(workspace, selectFeatures(workspace, input.feature)),
+    remote ? readRemoteClaims(workspace.git, remote) : Promise.resolve([]),
+  ]);
+  // A WP another clone claimed (as of the last kit sync) is not free, whatever its lane says here.
+  const claimed = new Set(remoteClaims.map((claim) => `${claim.feature}/${claim.wp}`));
   const several = features.length > 1;
   return {
     planned: features.reduce(
@@ -22,13 +29,15 @@ export async function nextWorkPackages(
       0,
     ),
     ready: features.flatMap((feature) =>
-      readyWorkPackages(feature.workPackages).map((wp) => ({
-        feature: feature.name,
-        id: wp.id,
-        title: wp.title,
-        dependencies: wp.dependencies,
-        command: implementCommand(wp, feature.name, several),
-      })),
+      readyWorkPackages(feature.workPackages)
+        .filter((wp) => !claimed.has(`${feature.name}/${wp.id}`))
+        .map((wp) => ({
+          feature: feature.name,
+          id: wp.id,
+          title: wp.title,
+          dependencies: wp.dependencies,
+          command: implementCommand(wp, feature.name, several),
+        })),
     ),
   };
 }

@@ -3,7 +3,8 @@ import { type FeatureFormat, featureTitle } from '../domain/feature.js';
 import type { Problem } from '../domain/problem.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
-import type { Workspace } from '../io/workspace.js';
+import { readLastSync, readRemoteClaims } from '../io/remote.js';
+import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
 import { selectFeatures } from './feature-selection.js';
 import { targetBranchOf, workPackageBranch } from './work-package-context.js';
@@ -40,6 +41,11 @@ export interface StatusWorkPackage {
   worktree: string | null;
   file: string;
   git: StatusGit | null;
+  /**
+   * With a remote: the WP is claimed by a clone on another machine (a claim record fetched by the last
+   * kit sync, and no worktree of it here); null otherwise.
+   */
+  claimedElsewhere: { agent: string; host: string; at: string } | null;
 }
 
 export interface StatusFeature {
@@ -57,6 +63,8 @@ export interface StatusFeature {
 
 export interface StatusResult {
   schemaVersion: number;
+  /** With a remote: which one, and when this clone last synced with it (null: never). Null without a remote. */
+  sync: { remote: string; lastSyncAt: string | null; ageSeconds: number | null } | null;
   features: StatusFeature[];
 }
 
@@ -79,9 +87,22 @@ export async function collectStatus(
       dependencyBranches: wp.dependencies.map((id) => ({ id, branch: workPackageBranch(feature.name, id) })),
     })),
   );
-  const facts = await collectGitFacts(workspace.git, queries, [...new Set(targets.filter(Boolean))], prefetch);
+  const remote = workspace.config.remote;
+  const [facts, remoteClaims] = await Promise.all([
+    collectGitFacts(workspace.git, queries, [...new Set(targets.filter(Boolean))], prefetch),
+    remote ? readRemoteClaims(workspace.git, remote) : Promise.resolve([]),
+  ]);
+  const claims = new Map(remoteClaims.map((claim) => [`${claim.feature}/${claim.wp}`, claim]));
+  const lastSync = remote ? readLastSync(kitStateDir(workspace)) : null;
   return {
     schemaVersion: STATUS_SCHEMA_VERSION,
+    sync: remote
+      ? {
+          remote,
+          lastSyncAt: lastSync?.at ?? null,
+          ageSeconds: lastSync ? Math.max(0, Math.round((input.now.getTime() - Date.parse(lastSync.at)) / 1000)) : null,
+        }
+      : null,
     features: features.map((feature, index) => ({
       id: feature.name,
       title: featureTitle(feature),
@@ -94,6 +115,7 @@ export async function collectStatus(
       problems: feature.problems,
       workPackages: feature.workPackages.map((wp) => {
         const git = facts.get(`${feature.name}/${wp.id}`);
+        const claim = claims.get(`${feature.name}/${wp.id}`);
         return {
           id: wp.id,
           title: wp.title,
@@ -121,6 +143,7 @@ export async function collectStatus(
                 locked: git.locked,
               }
             : null,
+          claimedElsewhere: claim && !git?.worktree ? { agent: claim.agent, host: claim.host, at: claim.at } : null,
         };
       }),
     })),

@@ -35,6 +35,7 @@ export function wp(id: string, lane: Lane, overrides: Partial<StatusWorkPackage>
     worktree: null,
     file: `kitty-specs/001-x/tasks/${id}-x.md`,
     git: null,
+    claimedElsewhere: null,
     ...overrides,
   };
 }
@@ -61,7 +62,7 @@ export function feature(id: string, workPackages: StatusWorkPackage[], title = `
 }
 
 export function status(...features: StatusFeature[]): StatusResult {
-  return { schemaVersion: 1, features };
+  return { schemaVersion: 1, sync: null, features };
 }
 
 /** The diamond of the integration tests, with a branch here and there. */

@@ -30,6 +30,7 @@ export const MARK_LEGEND: readonly { mark: string; kind: MarkKind; meaning: stri
   { mark: 'no branch', kind: 'missing', meaning: 'in doing or for review, but it has no WP branch' },
   { mark: 'locked', kind: 'locked', meaning: 'the worktree is locked (git worktree lock)' },
   { mark: 'approved', kind: 'status', meaning: "a Spec Kitty 3.x lane the column doesn't name" },
+  { mark: '⇅alice', kind: 'status', meaning: 'claimed by alice on another machine (as of kit sync)' },
 ];
 
 // The 3.x lanes that are the name of their column need no mark.
@@ -77,6 +78,9 @@ export function cardMarks(wp: StatusWorkPackage, now: number): Mark[] {
   const marks: Mark[] = [];
   const status = statusLaneMark(wp);
   if (status) marks.push(status);
+  if (wp.claimedElsewhere) {
+    marks.push({ kind: 'status', text: `⇅${wp.claimedElsewhere.agent || wp.claimedElsewhere.host || 'remote'}` });
+  }
   if (wp.blockedBy.length > 0) marks.push({ kind: 'blocked', text: `⊘${wp.blockedBy.join(',')}` });
   if (!wp.git) {
     if (wp.lane === 'planned' && wp.blockedBy.length === 0) marks.push({ kind: 'ready', text: 'ready' });

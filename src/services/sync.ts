@@ -1,0 +1,135 @@
+/**
+ * `kit sync`: what other clones share through the remote comes in (their claims, their branches, the
+ * targets' lanes) and what this clone could not publish goes out (claims made offline). Reads stay local:
+ * `kit status` only shows what the last sync fetched, and how old it is.
+ */
+import { ExitCode, KitError } from '../errors.js';
+import { GitPlumbing } from '../io/git.js';
+import {
+  claimRef,
+  fetchShared,
+  type PendingClaim,
+  pushCreateOnly,
+  readPendingClaims,
+  readRemoteClaims,
+  type RemoteClaim,
+  writeLastSync,
+  writePendingClaims,
+} from '../io/remote.js';
+import { kitStateDir, type Workspace } from '../io/workspace.js';
+import { listFeatureDirs, readFeatureMeta } from '../io/feature-store.js';
+import { mainCheckoutBranch } from '../io/workspace.js';
+
+export interface SyncResult {
+  remote: string;
+  at: string;
+  /** Why the remote could not be reached; null when it could. Nothing is lost: the next sync retries. */
+  offline: string | null;
+  claims: {
+    /** Claims on the remote that this clone had not seen at its previous sync. */
+    added: Omit<RemoteClaim, 'commit'>[];
+    /** Claims gone from the remote since (merged and cleaned up, or released). */
+    released: { feature: string; wp: string }[];
+  };
+  /** Claims made while offline: published now, taken meanwhile by another clone, or still waiting. */
+  published: {
+    feature: string;
+    wp: string;
+    branch: string;
+    outcome: 'published' | 'taken' | 'refused' | 'offline';
+    detail: string | null;
+  }[];
+  /** Each target branch against its copy on the remote. */
+  targets: { branch: string; ahead: number; behind: number; remoteTip: string | null }[];
+}
+
+export function requireRemote(workspace: Workspace): string {
+  const remote = workspace.config.remote;
+  if (!remote) {
+    throw new KitError('this repository shares nothing through a remote yet', {
+      hint: 'kit init --remote origin (any git remote other clones can reach)',
+      exitCode: ExitCode.invalidInput,
+    });
+  }
+  return remote;
+}
+
+export async function syncWithRemote(workspace: Workspace, input: { now: Date }): Promise<SyncResult> {
+  const remote = requireRemote(workspace);
+  const stateDir = kitStateDir(workspace);
+  const before = await readRemoteClaims(workspace.git, remote);
+  const fetched = await fetchShared(workspace.git, remote);
+  const result: SyncResult = {
+    remote,
+    at: input.now.toISOString(),
+    offline: fetched.ok ? null : fetched.reason,
+    claims: { added: [], released: [] },
+    published: [],
+    targets: [],
+  };
+  const pending = readPendingClaims(stateDir);
+  if (!fetched.ok) {
+    result.published = pending.map((claim) => ({ ...brief(claim), outcome: 'offline', detail: fetched.reason }));
+    return result;
+  }
+  const after = await readRemoteClaims(workspace.git, remote);
+  const key = (claim: { feature: string; wp: string }) => `${claim.feature}/${claim.wp}`;
+  const seen = new Map(before.map((claim) => [key(claim), claim.commit]));
+  const now = new Set(after.map(key));
+  result.claims.added = after
+    .filter((claim) => seen.get(key(claim)) !== claim.commit)
+    .map(({ commit: _commit, ...claim }) => claim);
+  result.claims.released = before.filter((claim) => !now.has(key(claim))).map(({ feature, wp }) => ({ feature, wp }));
+
+  const waiting: PendingClaim[] = [];
+  const git = new GitPlumbing(workspace.git);
+  for (const claim of pending) {
+    // A branch deleted or moved on since (merged, reset) is no longer this claim: nothing to publish.
+    const tip = await git.resolveCommit(`refs/heads/${claim.branch}`);
+    if (!tip) continue;
+    const outcome = await pushCreateOnly(workspace.git, remote, [
+      { ref: `refs/heads/${claim.branch}`, commit: claim.commit },
+      { ref: claimRef(claim.feature, claim.wp), commit: claim.record },
+    ]);
+    if (outcome.kind === 'offline') waiting.push(claim);
+    const holder = after.find((other) => other.feature === claim.feature && other.wp === claim.wp);
+    result.published.push({
+      ...brief(claim),
+      outcome: outcome.kind === 'pushed' ? 'published' : outcome.kind === 'rejected' ? 'taken' : outcome.kind,
+      detail:
+        outcome.kind === 'rejected'
+          ? `${claim.wp} was claimed on ${remote}${holder?.agent ? ` by ${holder.agent}${holder.host ? ` on ${holder.host}` : ''}` : ''} while this clone was offline; your branch ${claim.branch} and its worktree are kept: agree who continues, then remove the other's branch`
+          : outcome.kind === 'pushed'
+            ? null
+            : outcome.reason,
+    });
+  }
+  writePendingClaims(stateDir, waiting);
+
+  const checkedOut = await mainCheckoutBranch(workspace);
+  const targets = new Set<string>();
+  for (const dir of listFeatureDirs(workspace)) {
+    const target = readFeatureMeta(workspace, dir).meta?.targetBranch?.trim() || checkedOut;
+    if (target) targets.add(target);
+  }
+  for (const branch of [...targets].sort()) {
+    const remoteTip = await git.resolveCommit(`refs/remotes/${remote}/${branch}`);
+    const localTip = await git.resolveCommit(`refs/heads/${branch}`);
+    let ahead = 0;
+    let behind = 0;
+    if (remoteTip && localTip) {
+      const counts = (await git.output(['rev-list', '--left-right', '--count', `${localTip}...${remoteTip}`])).split(
+        /\s+/,
+      );
+      ahead = Number(counts[0]) || 0;
+      behind = Number(counts[1]) || 0;
+    }
+    result.targets.push({ branch, ahead, behind, remoteTip });
+  }
+  writeLastSync(stateDir, { remote, at: result.at });
+  return result;
+}
+
+function brief(claim: PendingClaim): { feature: string; wp: string; branch: string } {
+  return { feature: claim.feature, wp: claim.wp, branch: claim.branch };
+}
