@@ -37,6 +37,17 @@ export class KitError extends Error {
   }
 }
 
+/**
+ * A lane write found the WP's lane changed since the command read it (another agent or clone moved it):
+ * a refusal like any KitError, told apart so a publication race can take its local commit back.
+ */
+export class LaneMovedError extends KitError {
+  constructor(message: string, options: KitErrorOptions = {}) {
+    super(message, options);
+    this.name = 'LaneMovedError';
+  }
+}
+
 /** A git command failed in a way kit did not expect; carries what is needed to report it. */
 export class GitCommandError extends Error {
   constructor(

@@ -41,9 +41,13 @@ function renderSync(result: SyncResult): string {
     );
   }
   for (const target of result.targets) {
-    if (target.behind > 0 || target.ahead > 0) {
+    if (target.action === 'published') {
       lines.push(
-        `  ${target.branch}: ${target.behind} commit${target.behind === 1 ? '' : 's'} on ${result.remote} not here, ${target.ahead} here not there`,
+        `  published ${target.ahead} commit${target.ahead === 1 ? '' : 's'} of ${target.branch} (lane changes made offline)`,
+      );
+    } else if (target.action !== 'even') {
+      lines.push(
+        `  ${target.branch}: ${target.behind} commit${target.behind === 1 ? '' : 's'} on ${result.remote} not here, ${target.ahead} here not there${target.detail ? `: ${target.detail}` : ''}`,
       );
     }
   }

@@ -219,7 +219,9 @@ export async function pushWithLease(
     .split('\n')
     .filter((line) => line.startsWith('!'));
   if (lines.length === 0) return { kind: 'offline', reason: lastLine(result.stderr) };
-  if (lines.some((line) => /stale info|fetch first|non-fast-forward/.test(line))) {
+  // A dead heat: both pushes passed the lease, and the server's ref update turned the later one down.
+  const lostRace = /cannot lock ref '[^']+': (is at \S+ but expected|reference already exists)/.test(result.stderr);
+  if (lostRace || lines.some((line) => /stale info|fetch first|non-fast-forward/.test(line))) {
     return { kind: 'rejected', refs: [ref], reason: lines[0]?.split('\t')[2]?.trim() ?? 'rejected' };
   }
   const said = result.stderr

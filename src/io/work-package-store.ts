@@ -14,11 +14,12 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, KitError } from '../errors.js';
+import { ExitCode, KitError, LaneMovedError } from '../errors.js';
 import { checkoutGitDir } from './checkout.js';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing } from './git.js';
 import { withLock } from './lock.js';
+import { fetchBranch, pushWithLease } from './remote.js';
 import { kitStateDir, type Workspace } from './workspace.js';
 
 export interface WorkPackageWrite {
@@ -39,6 +40,18 @@ export interface WorkPackageWrite {
 export interface WorkPackageWriteResult {
   commit: string | null;
   content: string;
+  /** With a remote: whether the lane change reached it (null without a remote). */
+  publication: LanePublication | null;
+}
+
+/** Where a lane change stands on the remote after kit tried to publish it. */
+export interface LanePublication {
+  remote: string;
+  published: boolean;
+  /** Why not (unreachable, declined by the server); null when published. */
+  reason: string | null;
+  /** The commit on the remote that carries the change (another than the local one after a race). */
+  commit: string | null;
 }
 
 /** One file a lane write changes: its new content, and in the lane-folder layout the path it moves from. */
@@ -58,9 +71,22 @@ export interface LaneFilesWrite {
   files: readonly string[];
   message: () => string;
   transform: (current: ReadonlyMap<string, string | null>) => Promise<LaneFileChange[]>;
+  /** False: commit here only, even with a remote (kit merge pushes the whole target itself). */
+  publish?: boolean | undefined;
+}
+
+export interface LaneFilesResult {
+  commit: string | null;
+  changes: LaneFileChange[];
+  publication: LanePublication | null;
 }
 
 const LANE_LOCK = 'lanes';
+/**
+ * Rounds of fetch and re-apply when other clones publish lane changes at the same moment: each round one
+ * of them wins, so this covers a dozen clones moving at once; a short random pause spreads the retries.
+ */
+const PUBLISH_ATTEMPTS = 12;
 const LOCK_TIMEOUT_MS = 60_000;
 
 export async function writeWorkPackage(workspace: Workspace, write: WorkPackageWrite): Promise<WorkPackageWriteResult> {
@@ -83,13 +109,10 @@ export async function writeWorkPackage(workspace: Workspace, write: WorkPackageW
       return [{ path: destination, content, movedFrom: destination === write.file ? undefined : write.file }];
     },
   });
-  return { commit: result.commit, content: result.changes[0]?.content ?? '' };
+  return { commit: result.commit, content: result.changes[0]?.content ?? '', publication: result.publication };
 }
 
-export async function writeLaneFiles(
-  workspace: Workspace,
-  write: LaneFilesWrite,
-): Promise<{ commit: string | null; changes: LaneFileChange[] }> {
+export async function writeLaneFiles(workspace: Workspace, write: LaneFilesWrite): Promise<LaneFilesResult> {
   const stateDir = kitStateDir(workspace);
   return withLock(
     stateDir,
@@ -107,10 +130,7 @@ function notCommitted(file: string, branch: string): KitError {
   });
 }
 
-async function editInPlace(
-  workspace: Workspace,
-  write: LaneFilesWrite,
-): Promise<{ commit: string | null; changes: LaneFileChange[] }> {
+async function editInPlace(workspace: Workspace, write: LaneFilesWrite): Promise<LaneFilesResult> {
   const current = new Map<string, string | null>();
   for (const file of write.files) {
     const path = join(workspace.root, file);
@@ -127,14 +147,68 @@ async function editInPlace(
     writeFileAtomic(join(workspace.root, change.path), change.content);
     if (change.movedFrom) rmSync(join(workspace.root, change.movedFrom), { force: true });
   }
-  return { commit: null, changes };
+  return { commit: null, changes, publication: null };
 }
 
-async function commitOnTarget(
-  workspace: Workspace,
+interface BuiltLaneCommit {
+  commit: string;
+  changes: (LaneFileChange & { blob: string })[];
+}
+
+/**
+ * The lane commit on top of `old`: the files as they are there, the transform's changes (it refuses by
+ * throwing), one tree from a temporary index and one commit. With a checkout (the one that has the target
+ * out), its copies are checked first: kit never overwrites the user's uncommitted edits.
+ */
+async function buildLaneCommit(
+  git: GitPlumbing,
   write: LaneFilesWrite,
+  old: string,
+  checkout: string | null,
   stateDir: string,
-): Promise<{ commit: string | null; changes: LaneFileChange[] }> {
+  workspace: Workspace,
+): Promise<BuiltLaneCommit> {
+  // What only depends on `old` is read at once: the files, and the checkout's index entries of them.
+  const [blobs, staged] = await Promise.all([
+    Promise.all(write.files.map((file) => git.readBlob(old, file))),
+    checkout ? Promise.all(write.files.map((file) => stagedChange(workspace, checkout, file))) : null,
+  ]);
+  const current = new Map<string, string | null>(
+    write.files.map((file, index) => [file, blobs[index]?.toString('utf8') ?? null]),
+  );
+  // The checks and the new contents; the commit's tree is read into a temporary index meanwhile.
+  const prepared = (async () => {
+    if (checkout) {
+      write.files.forEach((file, index) => {
+        refuseLocalEdits(checkout, file, current.get(file) ?? null, staged?.[index] ?? false, write.targetBranch);
+      });
+    }
+    const changes = await write.transform(current);
+    if (checkout) {
+      for (const change of changes) {
+        if (change.movedFrom && existsSync(join(checkout, change.path))) {
+          throw new KitError(`${change.path} exists (untracked) in ${checkout}`, {
+            hint: 'move it away, then run kit again',
+          });
+        }
+      }
+      await waitForIndexLock(checkout);
+    }
+    const ids = await Promise.all(changes.map((change) => git.writeBlob(change.content)));
+    return changes.map((change, index) => ({ ...change, blob: ids[index] ?? '' }));
+  })();
+  const tree = await git.treeWithBlobs(
+    old,
+    prepared.then((changes) =>
+      changes.map((change) => ({ path: change.path, blob: change.blob, remove: change.movedFrom ?? null })),
+    ),
+    stateDir,
+  );
+  const changes = await prepared;
+  return { commit: await git.commitTree(tree, [old], write.message()), changes };
+}
+
+async function commitOnTarget(workspace: Workspace, write: LaneFilesWrite, stateDir: string): Promise<LaneFilesResult> {
   const git = new GitPlumbing(workspace.git);
   const ref = `refs/heads/${write.targetBranch}`;
   // The lock serializes kit's writers; a retry covers a user's own commit landing in between.
@@ -145,44 +219,7 @@ async function commitOnTarget(
         hint: "create it, or set target_branch in the feature's meta.json to the branch features merge into",
       });
     }
-    // What only depends on `old` is read at once: the files, and the checkout's index entries of them.
-    const [blobs, staged] = await Promise.all([
-      Promise.all(write.files.map((file) => git.readBlob(old, file))),
-      checkout ? Promise.all(write.files.map((file) => stagedChange(workspace, checkout, file))) : null,
-    ]);
-    const current = new Map<string, string | null>(
-      write.files.map((file, index) => [file, blobs[index]?.toString('utf8') ?? null]),
-    );
-    // The checks and the new contents; the commit's tree is read into a temporary index meanwhile.
-    const prepared = (async () => {
-      if (checkout) {
-        write.files.forEach((file, index) => {
-          refuseLocalEdits(checkout, file, current.get(file) ?? null, staged?.[index] ?? false, write.targetBranch);
-        });
-      }
-      const changes = await write.transform(current);
-      if (checkout) {
-        for (const change of changes) {
-          if (change.movedFrom && existsSync(join(checkout, change.path))) {
-            throw new KitError(`${change.path} exists (untracked) in ${checkout}`, {
-              hint: 'move it away, then run kit again',
-            });
-          }
-        }
-        await waitForIndexLock(checkout);
-      }
-      const ids = await Promise.all(changes.map((change) => git.writeBlob(change.content)));
-      return changes.map((change, index) => ({ ...change, blob: ids[index] ?? '' }));
-    })();
-    const tree = await git.treeWithBlobs(
-      old,
-      prepared.then((changes) =>
-        changes.map((change) => ({ path: change.path, blob: change.blob, remove: change.movedFrom ?? null })),
-      ),
-      stateDir,
-    );
-    const changes = await prepared;
-    const commit = await git.commitTree(tree, [old], write.message());
+    const { commit, changes } = await buildLaneCommit(git, write, old, checkout, stateDir, workspace);
     if (!(await git.compareAndSwapRef(ref, commit, old))) continue;
     if (checkout) {
       try {
@@ -199,11 +236,133 @@ async function commitOnTarget(
         await undoLaneCommit(git, ref, commit, old, checkout, changes.map((change) => change.path).join(', '), error);
       }
     }
-    return { commit, changes: changes.map(({ path, content, movedFrom }) => ({ path, content, movedFrom })) };
+    const publication =
+      workspace.config.remote && write.publish !== false
+        ? await publishLaneCommit(workspace, write, stateDir, { commit, parent: old, checkout })
+        : null;
+    return {
+      commit,
+      changes: changes.map(({ path, content, movedFrom }) => ({ path, content, movedFrom })),
+      publication,
+    };
   }
   throw new KitError(`${write.targetBranch} kept moving while kit tried to record the change`, {
     hint: 'run the command again',
   });
+}
+
+/**
+ * Publishes a lane commit to the remote (lane_store: target): pushed with a lease on what this clone last
+ * saw there, so a race with another clone is noticed, never overwritten. When the remote moved, its tip
+ * is fetched and the same change is made again on it (the transform runs on the remote's files, so a WP
+ * another clone moved meanwhile is refused just as on one machine), a bounded number of times. When this
+ * clone had nothing but the change, its target then follows the published commit. Unreachable or
+ * declining remotes leave the change recorded here and say so: kit sync publishes it later.
+ */
+async function publishLaneCommit(
+  workspace: Workspace,
+  write: LaneFilesWrite,
+  stateDir: string,
+  local: { commit: string; parent: string; checkout: string | null },
+): Promise<LanePublication> {
+  const remote = workspace.config.remote as string;
+  const git = new GitPlumbing(workspace.git);
+  const branch = write.targetBranch;
+  const tracking = `refs/remotes/${remote}/${branch}`;
+  let seen = await git.resolveCommit(tracking);
+  for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
+    // Local commits on top of what the remote has go as they are; otherwise the change is made on its tip.
+    const fastForward = seen === null || seen === local.parent || (await git.isAncestor(seen, local.commit));
+    let candidate = local.commit;
+    if (!fastForward && seen) {
+      try {
+        candidate = (await buildLaneCommit(git, write, seen, null, stateDir, workspace)).commit;
+      } catch (error) {
+        // Another clone moved the same WP: the same refusal as on one machine, and nothing kept here.
+        if (error instanceof LaneMovedError) {
+          await revertLocalLaneCommit(workspace, git, branch, local);
+          throw new LaneMovedError(`${error.message} (on ${remote}: another clone changed it)`, {
+            hint: 'kit sync, then check kit status; this change was not recorded',
+            exitCode: error.exitCode,
+          });
+        }
+        // Anything else (the remote lacks this clone's planning commits, say): recorded here, not published.
+        const reason = error instanceof Error ? error.message : String(error);
+        return {
+          remote,
+          published: false,
+          reason: `${branch} on ${remote} differs from yours (${reason})`,
+          commit: null,
+        };
+      }
+    }
+    const outcome = await pushWithLease(workspace.git, remote, branch, candidate, seen);
+    if (outcome.kind === 'pushed') {
+      await git.output(['update-ref', '-m', 'kit: published', tracking, candidate]);
+      if (candidate !== local.commit && seen !== null) {
+        await followPublished(workspace, git, branch, local, candidate);
+      }
+      return { remote, published: true, reason: null, commit: candidate };
+    }
+    if (outcome.kind === 'offline' || outcome.kind === 'refused') {
+      return { remote, published: false, reason: outcome.reason, commit: null };
+    }
+    await sleep(Math.random() * 40 * (attempt + 1));
+    const fetched = await fetchBranch(workspace.git, remote, branch);
+    if (fetched.kind === 'offline') return { remote, published: false, reason: fetched.reason, commit: null };
+    seen = fetched.tip;
+  }
+  return { remote, published: false, reason: `${branch} on ${remote} kept moving`, commit: null };
+}
+
+/**
+ * After a race the change went out on the remote's tip, not as the local commit. If the local target is
+ * still just that local commit on what the remote had, it moves to the published one (the checkout
+ * following with read-tree, which refuses to overwrite anything uncommitted); otherwise it stays, and the
+ * two histories hold the same change until the user pulls.
+ */
+async function followPublished(
+  workspace: Workspace,
+  git: GitPlumbing,
+  branch: string,
+  local: { commit: string; parent: string; checkout: string | null },
+  published: string,
+): Promise<void> {
+  if (!(await git.isAncestor(local.parent, published))) return;
+  const ref = `refs/heads/${branch}`;
+  if (!(await git.compareAndSwapRef(ref, published, local.commit))) return;
+  if (!local.checkout) return;
+  const moved = await moveCheckout(workspace, local.checkout, local.commit, published);
+  if (moved.exitCode !== 0) await git.compareAndSwapRef(ref, local.commit, published);
+}
+
+/**
+ * Moves a checkout's index and files from one commit to another (`read-tree -m -u`), refusing where the
+ * user has uncommitted changes. The index is refreshed first: kit's own lane commits leave entries without
+ * stat data, which read-tree would take for modified files.
+ */
+async function moveCheckout(
+  workspace: Workspace,
+  checkout: string,
+  from: string,
+  to: string,
+): Promise<{ exitCode: number | null }> {
+  await workspace.git.spawnGit(['update-index', '-q', '--refresh'], undefined, { cwd: checkout });
+  return workspace.git.spawnGit(['read-tree', '-m', '-u', from, to], undefined, { cwd: checkout });
+}
+
+/** Takes a lane commit back that the remote refused as stale (another clone moved the same WP). */
+async function revertLocalLaneCommit(
+  workspace: Workspace,
+  git: GitPlumbing,
+  branch: string,
+  local: { commit: string; parent: string; checkout: string | null },
+): Promise<void> {
+  const ref = `refs/heads/${branch}`;
+  if (!(await git.compareAndSwapRef(ref, local.parent, local.commit))) return;
+  if (!local.checkout) return;
+  const moved = await moveCheckout(workspace, local.checkout, local.commit, local.parent);
+  if (moved.exitCode !== 0) await git.compareAndSwapRef(ref, local.commit, local.parent);
 }
 
 /**

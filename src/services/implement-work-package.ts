@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { fileForLane } from '../domain/work-package.js';
-import { ExitCode, KitError } from '../errors.js';
+import { ExitCode, KitError, LaneMovedError } from '../errors.js';
 import { resolveInside, toRepoPath } from '../io/files.js';
 import {
   editFrontmatter,
@@ -11,7 +11,7 @@ import {
   warmUpFrontmatterEditing,
 } from '../io/frontmatter.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
-import { writeWorkPackage } from '../io/work-package-store.js';
+import { type LanePublication, writeWorkPackage } from '../io/work-package-store.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import {
   claimRef,
@@ -179,7 +179,7 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
       workspace.config.worktreesDir,
     );
     const relativeWorktree = toRepoPath(workspace.root, worktree);
-    await recordDoing(workspace, context, {
+    const laneWarning = await recordDoing(workspace, context, {
       agent,
       now: input.now,
       detail: `Started in ${relativeWorktree} on ${branch}.`,
@@ -189,8 +189,9 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
         { kind: 'set', key: 'base_commit', value: base.commit },
         { kind: 'set', key: 'created_at', value: input.now.toISOString() },
       ],
-      taken: (data) => new KitError(`${wp.id} moved to ${String(data.lane)} while kit was starting it`),
+      taken: (data) => new LaneMovedError(`${wp.id} moved to ${String(data.lane)} while kit was starting it`),
     });
+    if (laneWarning) warnings.push(laneWarning);
     return {
       feature: feature.name,
       wp: wp.id,
@@ -407,7 +408,7 @@ async function alreadyStarted(
       action: `Resumed in ${relativeWorktree} on its existing branch`,
       edits: [],
       taken: (data) =>
-        new KitError(`${wp.id} was taken by ${String(data.agent || 'another agent')} while kit was resuming it`, {
+        new LaneMovedError(`${wp.id} was taken by ${String(data.agent || 'another agent')} while kit was resuming it`, {
           hint: 'pick another work package (kit next)',
         }),
     });
@@ -430,12 +431,12 @@ async function recordDoing(
     edits: FrontmatterEdit[];
     taken: (data: Record<string, unknown>) => KitError;
   },
-): Promise<void> {
+): Promise<string | null> {
   const { feature, wp, targetBranch } = context;
   if (feature.format === '3.x') {
     // 3.x: planned → claimed → in_progress in the event log; the WP file only gets the base it starts from.
     const path = planStatusChange(wp.id, wp.statusLane, 'in_progress', false);
-    await recordStatusLaneChanges(workspace, {
+    const recorded = await recordStatusLaneChanges(workspace, {
       feature,
       targetBranch,
       changes: [{ wp, to: 'in_progress', expectFrom: wp.statusLane, frontmatterEdits: input.edits }],
@@ -447,9 +448,9 @@ async function recordDoing(
       message: statusChangeMessage(feature.name, wp.id, wp.statusLane, path, input.detail),
       moved: (_id, current) => input.taken({ lane: current.lane ?? 'no lane', agent: current.agent ?? '' }),
     });
-    return;
+    return unpublished(recorded.publication);
   }
-  await writeWorkPackage(workspace, {
+  const written = await writeWorkPackage(workspace, {
     targetBranch,
     file: wp.file,
     renameTo: fileForLane(wp, 'doing'),
@@ -480,6 +481,13 @@ async function recordDoing(
       ]);
     },
   });
+  return unpublished(written.publication);
+}
+
+/** A warning when a lane change with a remote did not reach it; null when it did or there is none. */
+function unpublished(publication: LanePublication | null): string | null {
+  if (!publication || publication.published) return null;
+  return `the lane change is not published to ${publication.remote}: ${publication.reason ?? 'unknown'}; it is recorded here, and kit sync publishes it`;
 }
 
 /**

@@ -881,6 +881,7 @@ async function recordLandedInStatusLog(context: MergeContext, landed: readonly s
       reviewer: null,
       now: new Date(),
       mergedInto: targetBranch,
+      publish: false,
       message: `kit: ${feature.name} ${approved.map((wp) => wp.id).join(', ')} approved → done\n\nMerged into ${targetBranch}.\n`,
     });
     return null;

@@ -3,10 +3,10 @@ import { kitOwnedPathspecs } from '../domain/agent-catalog.js';
 import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { addReviewFeedback } from '../domain/review-feedback.js';
 import { fileForLane } from '../domain/work-package.js';
-import { KitError } from '../errors.js';
+import { KitError, LaneMovedError } from '../errors.js';
 import { editFrontmatter, type FrontmatterEdit, parseFrontmatterForEdit, replaceBody } from '../io/frontmatter.js';
 import { GitPlumbing } from '../io/git.js';
-import { writeWorkPackage } from '../io/work-package-store.js';
+import { type LanePublication, writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { LANES, type Lane, parseLane } from '../lanes/lane.js';
 import { kitLaneOfStatus, STATUS_LANES } from '../domain/status-log.js';
@@ -39,6 +39,8 @@ export interface MoveResult {
   /** A 3.x feature's own lanes: where the WP was and the chain recorded to its destination; null otherwise. */
   statusFrom: string | null;
   statusLanes: string[] | null;
+  /** With a remote: whether the change reached it, and why not (kit sync publishes it later). */
+  publication: LanePublication | null;
   forced: boolean;
   rejection: boolean;
   file: string;
@@ -101,7 +103,7 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
       if (!fresh.ok) throw new KitError(`${wp.file}:${fresh.line}: ${fresh.reason}`, { file: wp.file });
       const nowLane = parseLane(fresh.data.lane) ?? from;
       if (nowLane !== from) {
-        throw new KitError(`${wp.id} moved to ${nowLane} while this command ran`, {
+        throw new LaneMovedError(`${wp.id} moved to ${nowLane} while this command ran`, {
           hint: 'check kit status and run the command again if the move still makes sense',
         });
       }
@@ -139,6 +141,7 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
     targetBranch: context.targetBranch,
     statusFrom: null,
     statusLanes: null,
+    publication: result.publication,
   };
 }
 
@@ -216,6 +219,7 @@ async function moveStatusWorkPackage(
     file: `${feature.path}/status.events.jsonl`,
     commit: result.commit,
     targetBranch: context.targetBranch,
+    publication: result.publication,
   };
 }
 

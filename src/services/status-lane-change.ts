@@ -18,11 +18,11 @@ import {
   statusTimeMicros,
 } from '../domain/status-log.js';
 import type { WorkPackage } from '../domain/work-package.js';
-import { ExitCode, KitError } from '../errors.js';
+import { ExitCode, KitError, LaneMovedError } from '../errors.js';
 import { STATUS_LOG_FILE, STATUS_SNAPSHOT_FILE } from '../io/feature-store.js';
 import { editFrontmatter, type FrontmatterEdit } from '../io/frontmatter.js';
 import { newUlid } from '../io/ulid.js';
-import { type LaneFileChange, writeLaneFiles } from '../io/work-package-store.js';
+import { type LaneFileChange, type LanePublication, writeLaneFiles } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { statusEdges, statusPath } from '../lanes/status-transitions.js';
 
@@ -51,12 +51,15 @@ export interface StatusLaneChangesInput {
   mergedInto?: string | undefined;
   /** Set by kit review --approve and kit merge: the change may record an approval. */
   approval?: boolean | undefined;
+  /** False: do not push the lane commit to the remote (kit merge publishes the target itself). */
+  publish?: boolean | undefined;
   /** The refusal when a WP's lane moved since the caller read it (default: "moved meanwhile"). */
   moved?: ((wp: string, current: { lane: string | null; agent: string | null }) => KitError) | undefined;
 }
 
 export interface StatusLaneChangesResult {
   commit: string | null;
+  publication: LanePublication | null;
   /** Per WP: the lanes recorded, in order (the chain of 3.x edges that reaches the target). */
   recorded: { wp: string; from: string | null; lanes: StatusLane[] }[];
 }
@@ -136,6 +139,7 @@ export async function recordStatusLaneChanges(
     targetBranch: input.targetBranch,
     files: [logPath, snapshotPath, ...wpFiles],
     message: () => input.message,
+    publish: input.publish,
     transform: async (current) => {
       recorded.length = 0;
       const logText = current.get(logPath) ?? '';
@@ -184,7 +188,7 @@ export async function recordStatusLaneChanges(
           const agent = typeof state?.agent === 'string' ? state.agent : null;
           throw (
             input.moved?.(change.wp.id, { lane, agent }) ??
-            new KitError(`${change.wp.id} moved to ${lane ?? 'no lane'} while this command ran`, {
+            new LaneMovedError(`${change.wp.id} moved to ${lane ?? 'no lane'} while this command ran`, {
               hint: 'check kit status and run the command again if the move still makes sense',
             })
           );
@@ -242,5 +246,5 @@ export async function recordStatusLaneChanges(
       return [{ path: logPath, content: log }, { path: snapshotPath, content: snapshot }, ...fileChanges];
     },
   });
-  return { commit: result.commit, recorded };
+  return { commit: result.commit, publication: result.publication, recorded };
 }

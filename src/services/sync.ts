@@ -10,6 +10,7 @@ import {
   fetchShared,
   type PendingClaim,
   pushCreateOnly,
+  pushWithLease,
   readPendingClaims,
   readRemoteClaims,
   type RemoteClaim,
@@ -39,8 +40,19 @@ export interface SyncResult {
     outcome: 'published' | 'taken' | 'refused' | 'offline';
     detail: string | null;
   }[];
-  /** Each target branch against its copy on the remote. */
-  targets: { branch: string; ahead: number; behind: number; remoteTip: string | null }[];
+  /**
+   * Each target branch against its copy on the remote, and what sync did: `published` (lane commits made
+   * offline, pushed now as a fast-forward), `behind` (the remote has commits this clone lacks: git pull),
+   * `diverged` (both have commits: git pull, then kit sync), `refused`/`offline` (push failed), `even`.
+   */
+  targets: {
+    branch: string;
+    ahead: number;
+    behind: number;
+    remoteTip: string | null;
+    action: 'even' | 'published' | 'behind' | 'diverged' | 'refused' | 'offline';
+    detail: string | null;
+  }[];
 }
 
 export function requireRemote(workspace: Workspace): string {
@@ -124,7 +136,26 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
       ahead = Number(counts[0]) || 0;
       behind = Number(counts[1]) || 0;
     }
-    result.targets.push({ branch, ahead, behind, remoteTip });
+    let action: SyncResult['targets'][number]['action'] = 'even';
+    let detail: string | null = null;
+    if (ahead > 0 && behind > 0) {
+      action = 'diverged';
+      detail = `bring ${remote}/${branch} in (git pull in the checkout that has ${branch}), then kit sync`;
+    } else if (behind > 0) {
+      action = 'behind';
+      detail = `git pull in the checkout that has ${branch} brings the other clones' lane changes`;
+    } else if (ahead > 0 && localTip && workspace.config.laneStore === 'target') {
+      // What this clone recorded while offline (and its planning commits) goes out as a fast-forward.
+      const pushed = await pushWithLease(workspace.git, remote, branch, localTip, remoteTip);
+      if (pushed.kind === 'pushed') {
+        await git.output(['update-ref', '-m', 'kit sync', `refs/remotes/${remote}/${branch}`, localTip]);
+        action = 'published';
+      } else {
+        action = pushed.kind === 'rejected' ? 'diverged' : pushed.kind;
+        detail = pushed.reason;
+      }
+    }
+    result.targets.push({ branch, ahead, behind, remoteTip, action, detail });
   }
   writeLastSync(stateDir, { remote, at: result.at });
   return result;
