@@ -4,7 +4,7 @@
  * over git:// on 127.0.0.1. Everything is real git; nothing is mocked.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -230,4 +230,45 @@ export async function startGitDaemon(baseDir: string): Promise<GitDaemon> {
       if (!exited) child.kill('SIGKILL');
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Origin out of reach, server hooks, WPs taken to done in a clone
+
+/** Moves origin out of reach (renames its directory); returns what puts it back. */
+export function takeOffline(origin: Origin): () => void {
+  renameSync(origin.path, `${origin.path}.away`);
+  return () => renameSync(`${origin.path}.away`, origin.path);
+}
+
+/** Writes an executable hook (`pre-receive`, `post-receive`, ...) into origin. */
+export function installOriginHook(origin: Origin, name: string, body: string): void {
+  const hook = join(origin.path, 'hooks', name);
+  writeFileSync(hook, `#!/bin/sh\n${body}`);
+  chmodSync(hook, 0o755);
+}
+
+/**
+ * Takes a WP to done in a clone with kit alone: kit implement, one commit in its worktree, kit move --to
+ * for_review, kit review --approve. Returns the worktree and the WP branch's tip.
+ */
+export async function finishWpInClone(clone: Clone, wp: string): Promise<{ worktree: string; tip: string }> {
+  const expectOk = (what: string, run: KitRun) => {
+    if (run.exitCode !== 0) {
+      throw new Error(
+        `${clone.agent}: kit ${what} exited ${run.exitCode}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+      );
+    }
+  };
+  const started = await clone.kit(['implement', wp]);
+  expectOk(`implement ${wp}`, started);
+  const worktree = started.stdout.trim();
+  const file = `${wp.toLowerCase()}.txt`;
+  writeFileSync(join(worktree, file), `work of ${wp}\n`);
+  git(worktree, ['add', '--', file]);
+  git(worktree, ['commit', '-q', '-m', `${wp}: ${file}`]);
+  const tip = git(worktree, ['rev-parse', 'HEAD']).trim();
+  expectOk(`move ${wp} --to for_review`, await clone.kit(['move', wp, '--to', 'for_review']));
+  expectOk(`review ${wp} --approve`, await clone.kit(['review', wp, '--approve']));
+  return { worktree, tip };
 }
