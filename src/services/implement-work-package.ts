@@ -72,9 +72,19 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
   const existingTip = branchTips.get(branch);
   if (existingTip) return alreadyStarted(workspace, context, { branch, worktree, agent, now: input.now });
   if (wp.lane !== 'planned') {
-    throw new KitError(`${wp.id} is in ${wp.lane}, and only a planned WP can be started`, {
-      hint: `kit move ${wp.id} --to planned first if it really has to start again`,
-    });
+    // Started elsewhere (another clone, whose lane change this one has pulled): say by whom.
+    const remote = workspace.config.remote;
+    const holder = remote ? await readRemoteClaim(workspace.git, remote, claimRef(feature.name, wp.id)) : null;
+    if (remote && holder?.agent) {
+      throw new KitError(
+        `${wp.id} is already claimed on ${remote} by ${holder.agent}${holder.host ? ` on ${holder.host}` : ''}${holder.at ? ` (${holder.at})` : ''}; it is in ${wp.statusLane ?? wp.lane}`,
+        { hint: `pick another work package (kit next), or ask ${holder.agent} to hand it over` },
+      );
+    }
+    throw new KitError(
+      `${wp.id} is in ${wp.statusLane ?? wp.lane}${wp.agent ? ` (taken by ${wp.agent})` : ''}, and only a planned WP can be started`,
+      { hint: `kit move ${wp.id} --to planned first if it really has to start again` },
+    );
   }
 
   const requested = input.bases.map(parseWorkPackageArgument);

@@ -61,22 +61,34 @@ function expectPublishedClaim(origin: Origin, wp: string, agent: string): void {
 }
 
 /** A clone that lost: no WP branch, no worktree, main where origin's is, nothing to commit. */
-function expectUntouched(clone: Clone, origin: Origin, wp: string): void {
+function expectUntouched(clone: Clone, origin: Origin, wp: string, main = origin.main): void {
   expect(tipIn(clone.root, `refs/heads/${branchOf(wp)}`), clone.agent).toBeNull();
   expect(existsSync(join(clone.root, '.worktrees', branchOf(wp))), clone.agent).toBe(false);
   expect(clone.git(['worktree', 'list', '--porcelain']).match(/^worktree /gm), clone.agent).toHaveLength(1);
-  expect(tipIn(clone.root, 'refs/heads/main'), clone.agent).toBe(origin.main);
+  expect(tipIn(clone.root, 'refs/heads/main'), clone.agent).toBe(main);
   expect(clone.git(['status', '--porcelain', '--untracked-files=all']), clone.agent).toBe('');
 }
 
-/** A clone that won: its branch at the base, its worktree checked out on it, one lane commit on main. */
-function expectStarted(clone: Clone, origin: Origin, wp: string): void {
+/**
+ * A clone that won: its branch at the base, its worktree checked out on it, and its lane change (doing)
+ * on its main and published on origin's main (on top of the other clones' lane changes after a race).
+ */
+function expectStarted(clone: Clone, origin: Origin, wp: string, published = true): void {
   expect(tipIn(clone.root, `refs/heads/${branchOf(wp)}`), clone.agent).toBe(origin.main);
   const worktree = join(clone.root, '.worktrees', branchOf(wp));
   expect(existsSync(join(worktree, 'README.md')), clone.agent).toBe(true);
-  expect(tipIn(clone.root, 'refs/heads/main^'), clone.agent).toBe(origin.main);
+  expect(clone.git(['merge-base', '--is-ancestor', origin.main, 'main']), clone.agent).toBe('');
   const wpFile = clone.git(['show', `main:kitty-specs/${FEATURE}/tasks/${wp}-a.md`]);
   expect(wpFile).toMatch(/^lane: "?doing"?$/m);
+  if (!published) return;
+  const onOrigin = execFileSync(
+    'git',
+    ['--git-dir', origin.path, 'show', `main:kitty-specs/${FEATURE}/tasks/${wp}-a.md`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  expect(onOrigin, `${clone.agent}: lane published on origin`).toMatch(/^lane: "?doing"?$/m);
 }
 
 /** Two clones of `url` race for WP01: one wins, the other exits 3 naming it and leaves nothing behind. */
@@ -138,10 +150,11 @@ describe('claims shared through a remote (kit implement with remote: origin)', (
 
     // A clone that comes later (no race, no local branch) is refused the same way.
     const late = cloneOrigin(origin.url, 'agent-late');
+    const lateMain = tipIn(late.root, 'refs/heads/main');
     const run = await late.kit(['implement', 'WP01', '--json']);
     expect(run.exitCode, describeRun(late, run)).toBe(3);
     expect(run.json?.error?.message).toMatch(alreadyClaimed('WP01', '(agent-a|agent-b)'));
-    expectUntouched(late, origin, 'WP01');
+    expectUntouched(late, origin, 'WP01', lateMain ?? undefined);
     expect(Object.keys(refsOf(origin.path, 'refs/kit/claims'))).toHaveLength(1);
   });
 
@@ -197,7 +210,8 @@ describe('claims shared through a remote (kit implement with remote: origin)', (
     expect(run.exitCode, describeRun(clone, run)).toBe(0);
     expect(run.stdout.trim()).toBe(join(clone.root, '.worktrees', branchOf('WP01')));
     expect(run.stderr).toMatch(/warning: the claim of WP01 is not published: origin could not be reached/);
-    expectStarted(clone, origin, 'WP01');
+    expect(run.stderr).toMatch(/warning: the lane change is not published to origin/);
+    expectStarted(clone, origin, 'WP01', false);
 
     const push = /git push --atomic \S+ \S+ \S+/.exec(run.stderr)?.[0];
     expect(push, run.stderr).toMatch(
