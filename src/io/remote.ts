@@ -63,8 +63,7 @@ export async function pushCreateOnly(
     const reason = [status.split('\t')[2]?.trim(), ...said].filter(Boolean).join('; ');
     return { kind: 'refused', reason: reason || 'the remote declined the push' };
   }
-  const stderr = result.stderr.trim().split('\n').filter(Boolean);
-  return { kind: 'offline', reason: stderr.at(-1) ?? `git push exited ${result.exitCode ?? 'by a signal'}` };
+  return { kind: 'offline', reason: lastLine(result.stderr) };
 }
 
 /** The ref a claim's record lives under on the remote: who took the WP, from where, when. */
@@ -232,15 +231,26 @@ export async function pushWithLease(
   return { kind: 'refused', reason: [lines[0]?.split('\t')[2]?.trim(), ...said].filter(Boolean).join('; ') };
 }
 
+/**
+ * What git said went wrong, in one line: its first `fatal:` or `error:` line (the cause), not the advice
+ * that follows ("Please make sure you have the correct access rights and the repository exists.").
+ */
 function lastLine(text: string): string {
-  return (
-    text
-      .trim()
-      .split('\n')
-      .filter((line) => line.trim())
-      .at(-1)
-      ?.trim() ?? 'no message'
-  );
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const cause = lines.find((line) => /^(fatal|error):/.test(line));
+  return (cause ?? lines.at(-1) ?? 'no message').replace(/^(fatal|error):\s*/, '');
+}
+
+/** Keeps the claim record this clone just published where kit sync keeps fetched ones, so it is not news. */
+export async function rememberPublishedClaim(
+  git: Git,
+  remote: string,
+  claim: { feature: string; wp: string; record: string },
+): Promise<void> {
+  await git.spawnGit(['update-ref', `${remoteClaimsPrefix(remote)}${claim.feature}/${claim.wp}`, claim.record]);
 }
 
 /** A claim made while the remote could not be reached, waiting for `kit sync` to publish it. */

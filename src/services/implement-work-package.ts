@@ -19,6 +19,7 @@ import {
   pushCreateOnly,
   readPendingClaims,
   readRemoteClaim,
+  rememberPublishedClaim,
   writeClaimRecord,
   writePendingClaims,
 } from '../io/remote.js';
@@ -238,7 +239,10 @@ async function claimOnRemote(
     { ref: claimRef(claim.feature, claim.wp), commit: record },
   ];
   const outcome = await pushCreateOnly(workspace.git, remote, refs);
-  if (outcome.kind === 'pushed') return { warning: null, published: refs };
+  if (outcome.kind === 'pushed') {
+    await rememberPublishedClaim(workspace.git, remote, { ...claim, record });
+    return { warning: null, published: refs };
+  }
   if (outcome.kind === 'offline') {
     const stateDir = kitStateDir(workspace);
     writePendingClaims(stateDir, [

@@ -14,6 +14,7 @@ import {
   readPendingClaims,
   readRemoteClaims,
   type RemoteClaim,
+  rememberPublishedClaim,
   writeLastSync,
   writePendingClaims,
 } from '../io/remote.js';
@@ -104,6 +105,7 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
       { ref: claimRef(claim.feature, claim.wp), commit: claim.record },
     ]);
     if (outcome.kind === 'offline') waiting.push(claim);
+    if (outcome.kind === 'pushed') await rememberPublishedClaim(workspace.git, remote, claim);
     const holder = after.find((other) => other.feature === claim.feature && other.wp === claim.wp);
     result.published.push({
       ...brief(claim),

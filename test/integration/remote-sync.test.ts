@@ -190,7 +190,7 @@ describe('kit sync', () => {
   // "origin could not be reached: and the repository exists." (kit status --sync, kit merge and kit implement
   // say the same) and drops git's real cause ("... does not appear to be a git repository", "Could not resolve
   // hostname", ...). lastLine() in src/io/remote.ts (and stderr.at(-1) in pushCreateOnly) pick that line.
-  it.fails('an unreachable remote is reported with git’s cause, not the tail of its advice', async () => {
+  it('an unreachable remote is reported with git’s cause, not the tail of its advice', async () => {
     const origin = makeOrigin({ wps: ['WP01'] });
     const a = cloneOrigin(origin.url, 'agent-a');
     takeOffline(origin);
@@ -203,7 +203,7 @@ describe('kit sync', () => {
   // BUG: kit sync reports this clone's own claim as another machine's. kit implement pushes the claim record
   // but does not store it under refs/kit/remote-claims/ (nor does kit sync after publishing an offline claim),
   // so the next kit sync finds it "new" and prints "claimed there: 001-x WP01 by agent-a" to agent-a itself.
-  it.fails('kit sync does not report this clone’s own claim as claimed there', async () => {
+  it('kit sync does not report this clone’s own claim as claimed there', async () => {
     const origin = makeOrigin({ wps: ['WP01'] });
     const a = cloneOrigin(origin.url, 'agent-a');
     await ok(a, ['implement', 'WP01']);
