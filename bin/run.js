@@ -3,6 +3,36 @@
 // package.json's engines field already states the Node versions kit supports; oclif's own runtime check
 // would load all of semver on every start-up (~15 ms), which agents calling kit hundreds of times pay.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
+
+// Help into a pipe (what agents read) comes from dist/help/, rendered by oclif at build time
+// (scripts/build.mjs): no need to load oclif for it. A terminal, or anything unusual, goes through oclif.
+if (!process.stdout.isTTY && process.env.KIT_HELP_CACHE !== '0') {
+  const args = process.argv.slice(2);
+  const words =
+    args[0] === 'help' ? args.slice(1) : args.at(-1) === '--help' || args.at(-1) === '-h' ? args.slice(0, -1) : null;
+  if (words && words.every((word) => /^[a-z]+$/.test(word))) {
+    const { readFileSync } = await import('node:fs');
+    let text = null;
+    try {
+      text = readFileSync(
+        new URL(`../dist/help/${words.length > 0 ? words.join(':') : 'kit'}.txt`, import.meta.url),
+        'utf8',
+      );
+    } catch {
+      text = null;
+    }
+    if (text !== null) {
+      const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+      process.stdout.write(
+        text.replaceAll(
+          '{{userAgent}}',
+          `kit-cli/${version} ${process.platform}-${process.arch} node-${process.version}`,
+        ),
+      );
+      process.exit(0);
+    }
+  }
+}
 const { execute } = await import('@oclif/core');
 
 await execute({ dir: import.meta.url });

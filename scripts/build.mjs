@@ -40,7 +40,44 @@ if (commandCount === 0) {
   process.exit(1);
 }
 writeFileSync(join(root, 'oclif.manifest.json'), `${JSON.stringify(plugin.manifest, null, 2)}\n`);
+await renderHelp(Object.keys(plugin.manifest.commands));
 console.log(`build: dist/ and oclif.manifest.json (${commandCount} commands)`);
+
+/**
+ * dist/help/<command>.txt: oclif's own help of kit and of every command, as it prints it into a pipe (80
+ * columns). bin/run.js prints these when `--help` output goes to a pipe, so an agent asking for help pays
+ * for Node's start-up and one file read, not for loading oclif. The line that names the Node version and
+ * platform is a placeholder, filled in at run time.
+ */
+async function renderHelp(ids) {
+  const { spawn } = await import('node:child_process');
+  const { mkdirSync } = await import('node:fs');
+  const helpDir = join(root, 'dist', 'help');
+  mkdirSync(helpDir, { recursive: true });
+  const version = JSON.parse((await import('node:fs')).readFileSync(join(root, 'package.json'), 'utf8')).version;
+  const userAgent = `kit-cli/${version} ${process.platform}-${process.arch} node-${process.version}`;
+  const render = (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), ...args, '--help'], {
+        env: { ...process.env, KIT_HELP_CACHE: '0', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const out = [];
+      child.stdout.on('data', (chunk) => out.push(chunk));
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        code === 0
+          ? resolve(Buffer.concat(out).toString('utf8'))
+          : reject(new Error(`kit ${args.join(' ')} --help exited ${code}`)),
+      );
+    });
+  await Promise.all(
+    [null, ...ids].map(async (id) => {
+      const text = await render(id ? id.split(':') : []);
+      writeFileSync(join(helpDir, `${id ?? 'kit'}.txt`), text.replaceAll(userAgent, '{{userAgent}}'));
+    }),
+  );
+}
 
 /**
  * dist/commands/**\/*.js and dist/hooks/*.js, at the places tsc would put them (package.json and the
