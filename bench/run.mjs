@@ -127,7 +127,12 @@ function summarize(scenario, args, runs, warmup) {
   // An allowed non-zero exit (kit check: 1 = unfinished WPs) with anything but warnings on stderr is still a
   // failed run: e.g. oclif's ModuleLoadError while dist/ was being rebuilt, or kit's own `error:`.
   const complains = (r) => r.stderr.split('\n').some((line) => line.trim() && !/^\s*warning:/i.test(line));
-  const bad = [warmup, ...runs].find((r) => !okCodes.includes(r.exitCode) || (r.exitCode !== 0 && complains(r)));
+  // A scenario that must print something each run (kit move with a remote: "published to origin"): a run
+  // that did not is a failure too, however fast it was.
+  const silent = (r) => scenario.expectOutput && !scenario.expectOutput.test(`${r.stdout}\n${r.stderr}`);
+  const failed = (r) => !okCodes.includes(r.exitCode) || (r.exitCode !== 0 && complains(r)) || silent(r);
+  const bad = [warmup, ...runs].find(failed);
+  const failures = [warmup, ...runs].filter(failed).length;
   const medianMs = median(times);
   // A target relative to another scenario (implement vs a plain git worktree add, check-3x vs check) is
   // settled at the end.
@@ -150,8 +155,12 @@ function summarize(scenario, args, runs, warmup) {
     targetNote: null,
     pass: absoluteTarget ? !bad && medianMs <= scenario.targetMs : null,
     error: bad
-      ? `exit ${bad.exitCode}${bad.signal ? ` (${bad.signal})` : ''}: ${(bad.stderr || bad.stdout).trim().split('\n').slice(0, 5).join(' | ')}`
+      ? `${failures} of ${runs.length + 1} runs failed (warm-up included); first: ` +
+        `exit ${bad.exitCode}${bad.signal ? ` (${bad.signal})` : ''}` +
+        `${silent(bad) ? `, did not print ${scenario.expectOutput}` : ''}: ` +
+        `${[bad.stdout, bad.stderr].join('\n').trim().split('\n').filter(Boolean).slice(0, 6).join(' | ')}`
       : null,
+    failedRuns: failures,
     note: scenario.note ?? null,
     samplesMs: times.map(round1),
   };
@@ -180,6 +189,7 @@ function failedResult(scenario, message) {
     note: scenario.note ?? null,
     samplesMs: [],
     loadAverage1m: null,
+    failedRuns: 0,
   };
 }
 
@@ -331,6 +341,7 @@ function resolveArgs(scenario, ctx) {
 function fixtureManager(base, options, check) {
   let planningState = null;
   const entered = new Map();
+  const closers = [];
   return {
     async enter(name) {
       if (!name) {
@@ -354,11 +365,22 @@ function fixtureManager(base, options, check) {
       ctx.summary = { ...ctx.summary, enterMs: ms };
       options.log(`fixture ${name} ready in ${ms} ms`);
       if (fixture.usesPlanningRepo) planningState = name;
+      if (ctx.close) closers.push({ name, close: ctx.close });
       entered.set(name, ctx);
       check(name, fixture, ctx);
       return ctx;
     },
     summaries: () => Object.fromEntries([...entered].map(([name, ctx]) => [name, ctx.summary ?? null])),
+    /** Stops what fixtures started (the remote fixture's git daemon); called at the end, after a failure too. */
+    async closeAll() {
+      for (const { name, close } of closers.splice(0)) {
+        try {
+          await close();
+        } catch (error) {
+          options.log(`could not close fixture ${name}: ${error.message}`);
+        }
+      }
+    },
   };
 }
 
@@ -444,6 +466,7 @@ async function main() {
     middleFeature: String(middle).padStart(3, '0'),
     middleFeatureName: featureName(middle),
     git: (args) => git(repo.dir, args),
+    head: repo.head,
     restore: () => restoreRepo(repo.dir, { head: repo.head }),
   };
 
@@ -467,6 +490,7 @@ async function main() {
       fresh: options.fresh,
       merge: { files: options.mergeFiles, wps: options.mergeWps },
       log: (text) => progress(`bench: ${text}\n`),
+      runKit: (args, cwd) => runner.run({ script: kit.bin, args, cwd, env }),
     },
     (name, fixture, fixtureCtx) => {
       if (!fixture.check) return;
@@ -480,114 +504,126 @@ async function main() {
     },
   );
 
-  const selected = selectScenarios(options.only, progress);
-  const results = [];
-  for (const group of measurementGroups(selected)) {
-    const members = [];
-    for (const scenario of group) {
-      // Members of a group may have different fixtures (check in the planning repository, check-3x in
-      // the 3.x one): measurementGroups only pairs states that can both be in place.
-      const scenarioCtx = await fixtures.enter(scenario.fixture);
-      try {
-        members.push({
-          scenario,
-          ctx: scenarioCtx,
-          args: resolveArgs(scenario, scenarioCtx),
-          warmup: null,
-          measured: [],
-        });
-      } catch (error) {
-        results.push(failedResult(scenario, error.message));
-        progress(`bench: ${scenario.name.padEnd(16)} ERROR ${error.message}\n`);
+  try {
+    await measureAndReport();
+  } finally {
+    await fixtures.closeAll();
+    runner.close();
+  }
+
+  async function measureAndReport() {
+    const selected = selectScenarios(options.only, progress);
+    const results = [];
+    for (const group of measurementGroups(selected)) {
+      const members = [];
+      for (const scenario of group) {
+        // Members of a group may have different fixtures (check in the planning repository, check-3x in
+        // the 3.x one): measurementGroups only pairs states that can both be in place.
+        const scenarioCtx = await fixtures.enter(scenario.fixture);
+        try {
+          members.push({
+            scenario,
+            ctx: scenarioCtx,
+            args: resolveArgs(scenario, scenarioCtx),
+            warmup: null,
+            measured: [],
+          });
+        } catch (error) {
+          results.push(failedResult(scenario, error.message));
+          progress(`bench: ${scenario.name.padEnd(16)} ERROR ${error.message}\n`);
+        }
       }
+      if (members.length === 0) continue;
+      const runs = Math.min(options.runs, ...members.map((m) => m.scenario.maxRuns ?? Infinity));
+      const names = members.map((m) => m.scenario.name);
+      progress(`bench: ${names.join(' + ').padEnd(16)} ${members.length > 1 ? '(alternating) ' : ''}`);
+      const once = async ({ scenario, ctx: scenarioCtx, args: firstArgs }) => {
+        await scenario.setup?.(scenarioCtx);
+        // argsEachRun: the arguments depend on what setup just made (git push of a new commit's sha).
+        const args = scenario.argsEachRun ? resolveArgs(scenario, scenarioCtx) : firstArgs;
+        return scenario.exec
+          ? runner.run({ exec: scenario.exec, args, cwd: scenarioCtx.repo, env })
+          : runner.run({ script: kit.bin, args, cwd: scenarioCtx.repo, env });
+      };
+      for (const member of members) member.warmup = await once(member);
+      for (let i = 0; i < runs; i++) {
+        for (const member of members) member.measured.push(await once(member));
+        progress('.');
+      }
+      const summaries = members.map((m) => summarize(m.scenario, m.args, m.measured, m.warmup));
+      // The 1-minute load average when the scenario finished: how busy the machine was while it ran.
+      const loadNow = Math.round(os.loadavg()[0] * 100) / 100;
+      for (const summary of summaries) summary.loadAverage1m = loadNow;
+      results.push(...summaries);
+      progress(
+        ` ${summaries.map((r) => `${r.medianMs.toFixed(1)} ms${r.error ? ` ERROR ${r.error}` : ''}`).join(' / ')}\n`,
+      );
     }
-    if (members.length === 0) continue;
-    const runs = Math.min(options.runs, ...members.map((m) => m.scenario.maxRuns ?? Infinity));
-    const names = members.map((m) => m.scenario.name);
-    progress(`bench: ${names.join(' + ').padEnd(16)} ${members.length > 1 ? '(alternating) ' : ''}`);
-    const once = async ({ scenario, ctx: scenarioCtx, args }) => {
-      await scenario.setup?.(scenarioCtx);
-      return scenario.exec
-        ? runner.run({ exec: scenario.exec, args, cwd: scenarioCtx.repo, env })
-        : runner.run({ script: kit.bin, args, cwd: scenarioCtx.repo, env });
+    results.sort(
+      (a, b) => SCENARIOS.findIndex((s) => s.name === a.name) - SCENARIOS.findIndex((s) => s.name === b.name),
+    );
+    settleRelativeTargets(results);
+
+    if (distStamp(kit.root) !== buildStamp) {
+      warnings.push('dist/ was rebuilt while the bench ran: the figures may mix two builds; run again with --snapshot');
+      progress(`bench: warning: ${warnings.at(-1)}\n`);
+    }
+
+    context.loadAverageAfter = os.loadavg().map((load) => Math.round(load * 100) / 100);
+    context.loadAverageMax = Math.max(
+      context.loadAverage[0],
+      context.loadAverageAfter[0],
+      ...results.map((r) => r.loadAverage1m ?? 0),
+    );
+    const load = context.loadAverageMax;
+    if (load > context.cpus * 0.7) {
+      warnings.push(
+        `load average up to ${load} on ${context.cpus} CPUs: other processes competed for the CPU, ` +
+          'so the figures are noisy (min is the most robust)',
+      );
+    }
+
+    const doc = {
+      schema: JSON_SCHEMA,
+      startedAt,
+      context,
+      params: { ...params, runs: options.runs, mergeFiles: options.mergeFiles, mergeWps: options.mergeWps },
+      kit: { root: kit.root, snapshot: options.snapshot },
+      repo: { dir: repo.dir, files: repo.files, bytes: repo.bytes, reused: repo.reused, generateMs: repo.generateMs },
+      fixtures: fixtures.summaries(),
+      warnings,
+      results,
     };
-    for (const member of members) member.warmup = await once(member);
-    for (let i = 0; i < runs; i++) {
-      for (const member of members) member.measured.push(await once(member));
-      progress('.');
+    if (options.out) writeFileSync(options.out, `${JSON.stringify(doc, null, 2)}\n`);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    } else {
+      info(table(results, baseline));
+      const notes = results.filter((r) => r.note).map((r) => `  ${r.name}: ${r.note}`);
+      const errors = results.filter((r) => r.error).map((r) => `  ${r.name}: ${r.error}`);
+      info(
+        [
+          '',
+          'median, p90 and min: wall time from spawn to exit (node start-up included); a target applies to the median.',
+          'CPU ms: median user + system CPU time of the process; it varies less than wall time on a busy machine.',
+          'peak RSS: the highest max RSS over the runs.',
+          `load average: ${context.loadAverage.join(' ')} before, ${context.loadAverageAfter.join(' ')} after; ` +
+            `1-minute average after each scenario: ${results.map((r) => r.loadAverage1m ?? '?').join(' ')} (max ${context.loadAverageMax}).`,
+          ...(notes.length > 0 ? ['notes:', ...notes] : []),
+          ...(errors.length > 0 ? ['errors:', ...errors] : []),
+          ...(warnings.length > 0 ? ['warnings:', ...warnings.map((w) => `  ${w}`)] : []),
+        ].join('\n'),
+      );
     }
-    const summaries = members.map((m) => summarize(m.scenario, m.args, m.measured, m.warmup));
-    // The 1-minute load average when the scenario finished: how busy the machine was while it ran.
-    const loadNow = Math.round(os.loadavg()[0] * 100) / 100;
-    for (const summary of summaries) summary.loadAverage1m = loadNow;
-    results.push(...summaries);
-    progress(
-      ` ${summaries.map((r) => `${r.medianMs.toFixed(1)} ms${r.error ? ` ERROR ${r.error}` : ''}`).join(' / ')}\n`,
-    );
-  }
-  results.sort((a, b) => SCENARIOS.findIndex((s) => s.name === a.name) - SCENARIOS.findIndex((s) => s.name === b.name));
-  settleRelativeTargets(results);
 
-  if (distStamp(kit.root) !== buildStamp) {
-    warnings.push('dist/ was rebuilt while the bench ran: the figures may mix two builds; run again with --snapshot');
-    progress(`bench: warning: ${warnings.at(-1)}\n`);
-  }
+    if (options.profile) {
+      const scenario = SCENARIOS.find((s) => s.name === options.profile);
+      info(`\n${await profileScenario(kit, runner, scenario, await fixtures.enter(scenario.fixture), env)}`);
+    }
 
-  context.loadAverageAfter = os.loadavg().map((load) => Math.round(load * 100) / 100);
-  context.loadAverageMax = Math.max(
-    context.loadAverage[0],
-    context.loadAverageAfter[0],
-    ...results.map((r) => r.loadAverage1m ?? 0),
-  );
-  const load = context.loadAverageMax;
-  if (load > context.cpus * 0.7) {
-    warnings.push(
-      `load average up to ${load} on ${context.cpus} CPUs: other processes competed for the CPU, ` +
-        'so the figures are noisy (min is the most robust)',
-    );
+    if (results.some((r) => r.error)) process.exitCode = 1;
+    else if (options.failOnTarget && results.some((r) => r.pass === false)) process.exitCode = 1;
   }
-
-  const doc = {
-    schema: JSON_SCHEMA,
-    startedAt,
-    context,
-    params: { ...params, runs: options.runs, mergeFiles: options.mergeFiles, mergeWps: options.mergeWps },
-    kit: { root: kit.root, snapshot: options.snapshot },
-    repo: { dir: repo.dir, files: repo.files, bytes: repo.bytes, reused: repo.reused, generateMs: repo.generateMs },
-    fixtures: fixtures.summaries(),
-    warnings,
-    results,
-  };
-  if (options.out) writeFileSync(options.out, `${JSON.stringify(doc, null, 2)}\n`);
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  } else {
-    info(table(results, baseline));
-    const notes = results.filter((r) => r.note).map((r) => `  ${r.name}: ${r.note}`);
-    const errors = results.filter((r) => r.error).map((r) => `  ${r.name}: ${r.error}`);
-    info(
-      [
-        '',
-        'median, p90 and min: wall time from spawn to exit (node start-up included); a target applies to the median.',
-        'CPU ms: median user + system CPU time of the process; it varies less than wall time on a busy machine.',
-        'peak RSS: the highest max RSS over the runs.',
-        `load average: ${context.loadAverage.join(' ')} before, ${context.loadAverageAfter.join(' ')} after; ` +
-          `1-minute average after each scenario: ${results.map((r) => r.loadAverage1m ?? '?').join(' ')} (max ${context.loadAverageMax}).`,
-        ...(notes.length > 0 ? ['notes:', ...notes] : []),
-        ...(errors.length > 0 ? ['errors:', ...errors] : []),
-        ...(warnings.length > 0 ? ['warnings:', ...warnings.map((w) => `  ${w}`)] : []),
-      ].join('\n'),
-    );
-  }
-
-  if (options.profile) {
-    const scenario = SCENARIOS.find((s) => s.name === options.profile);
-    info(`\n${await profileScenario(kit, runner, scenario, await fixtures.enter(scenario.fixture), env)}`);
-  }
-  runner.close();
-
-  if (results.some((r) => r.error)) process.exitCode = 1;
-  else if (options.failOnTarget && results.some((r) => r.pass === false)) process.exitCode = 1;
 }
 
 await main();

@@ -16,12 +16,15 @@
 //   targetRelativeTo  optional: the budget is that scenario's median + targetMs (it runs too under --only)
 //   targetRatioTo, targetRatio  optional: the budget is that scenario's median × targetRatio (likewise)
 //   maxRuns      optional: at most this many measured runs (for a setup that takes seconds)
+//   argsEachRun  optional: resolve `args` again after each run's setup (they name what setup made)
+//   expectOutput optional RegExp: a run whose stdout + stderr does not match is a failed run (ERROR)
 //   note         optional; shown under the table
 //
 // ctx: { repo, kitDir (.git/kit), cacheDir (.git/kit/cache), params, middleFeature, git(args), restore() },
 // plus with fixture 'worktrees': fixture ({ head, move, implement }), resetFixture(); with 'merge': merge
 // ({ dir, feature, featureNumber, pre, result, branches }), resetMerge({ detach }); with '3x', repo is the
-// 3.x repository and restore() restores it.
+// 3.x repository and restore() restores it; with 'remote', repo is a clone of the planning repository
+// publishing to origin over git://127.0.0.1 (remote: { url, head, move }), resetRemote() and preparePush().
 // restore() puts the repository back to its generated commit (for scenarios that move lanes or commit).
 import { rmSync } from 'node:fs';
 import { PLAIN_WORKTREE_BRANCH } from './lib/fixture-worktrees.mjs';
@@ -139,6 +142,39 @@ export const SCENARIOS = [
     ],
     setup: resetFixture,
     note: 'baseline for implement: plain git, a checkout of the commit implement starts from',
+  },
+
+  // Lane changes published to a remote (fixture 'remote'): a clone of the planning repository with
+  // `kit init --remote origin`, origin served by git daemon on 127.0.0.1. Measured alternately.
+  {
+    name: 'move-remote',
+    fixture: 'remote',
+    args: (ctx) => {
+      const { wp, feature } = need(ctx.remote.move, 'WP for kit move');
+      return ['move', wp, '--feature', feature.slice(0, 3), '--to', 'doing'];
+    },
+    setup: (ctx) => ctx.resetRemote(),
+    expectOutput: /published to origin/,
+    targetRatioTo: 'git-push',
+    targetRatio: 2,
+    note:
+      'planned → doing: the lane commit, then pushed to origin (git://127.0.0.1) with a lease; clone and origin ' +
+      'reset to the fixture commit before each run; a run without "published to origin" is an error; measured alternately with git-push',
+  },
+  {
+    name: 'git-push',
+    fixture: 'remote',
+    exec: 'git',
+    label: 'git push origin <new sha>:refs/heads/main',
+    args: (ctx) => ['push', ctx.remoteName, `${ctx.lastPush ?? ctx.remote.head}:refs/heads/main`],
+    argsEachRun: true,
+    setup: (ctx) => {
+      ctx.lastPush = ctx.preparePush();
+    },
+    expectOutput: /-> main/,
+    note:
+      'baseline for move-remote: one new commit (the same WP file changed, made with commit-tree on the ' +
+      'fixture commit before each run) pushed to origin over git://127.0.0.1',
   },
 
   // kit merge of 20 done WPs in a 5,000-file repository (fixture 'merge'). The first three keep the

@@ -10,8 +10,13 @@
 //   merge      a separate 5,000-file repository with one feature of 20 done WPs (merge-repo.mjs)
 //   3x         a separate repository of the same size as the planning one, in the Spec Kitty 3.x format
 //              (generate-3x.mjs): missions with status.events.jsonl and status.json, no lane: in WP files
+//   remote     a clone of the planning repository set up with `kit init --remote origin`, origin a bare
+//              repository served by `git daemon` on 127.0.0.1 (fixture-remote.mjs); stopped by close()
+//
+// A fixture may return close() (a promise): the bench calls it at the end, after a failure too.
 import { join } from 'node:path';
 import { FORMAT_3X } from './generate-3x.mjs';
+import { buildRemoteFixture, PUSH_REF, REMOTE_NAME } from './fixture-remote.mjs';
 import { buildWorktreesFixture, resetWorktreesFixture } from './fixture-worktrees.mjs';
 import { ensureRepo, git, restoreRepo } from './generate.mjs';
 import { ensureMergeRepo, resetMergeRepo } from './merge-repo.mjs';
@@ -151,6 +156,58 @@ export const FIXTURES = {
             problems.push(`cleanup would remove ${removed.length} worktrees, expected ${wps}`);
         }
         return problems.length > 0 ? `merge fixture (kit merge --dry-run): ${problems.join('; ')}` : null;
+      },
+    },
+  },
+
+  remote: {
+    usesPlanningRepo: false,
+    async enter(base, options) {
+      const remote = await buildRemoteFixture(base, { runKit: options.runKit, log: options.log });
+      return {
+        root: base.root,
+        repo: remote.clone,
+        kitDir: join(remote.clone, '.git', 'kit'),
+        cacheDir: join(remote.clone, '.git', 'kit', 'cache'),
+        params: base.params,
+        middleFeature: base.middleFeature,
+        git: (args) => git(remote.clone, args),
+        restore: remote.reset,
+        remote,
+        /** Clone, its origin/main and origin's main back to the fixture commit (before each run). */
+        resetRemote: remote.reset,
+        /** resetRemote(), then a new commit like kit move's on the fixture commit, under PUSH_REF; its sha. */
+        preparePush: remote.preparePush,
+        pushRef: PUSH_REF,
+        remoteName: REMOTE_NAME,
+        close: remote.close,
+        summary: {
+          dir: remote.dir,
+          url: remote.url,
+          daemonPid: remote.daemonPid,
+          head: remote.head,
+          move: remote.move,
+        },
+      };
+    },
+    check: {
+      args: ['check', '--json'],
+      inspect(stdout, ctx) {
+        const result = parseResult(stdout);
+        const problems = [];
+        if (!Array.isArray(result?.features))
+          problems.push(`kit check --json printed no features: ${stdout.slice(0, 200)}`);
+        else {
+          const { features, wpsPerFeature } = ctx.params;
+          const wps = result.features.reduce((sum, feature) => sum + (feature.workPackages?.length ?? 0), 0);
+          if (result.features.length !== features || wps !== features * wpsPerFeature) {
+            problems.push(`kit sees ${result.features.length} features / ${wps} WPs in the clone`);
+          }
+        }
+        if (!ctx.remote.remoteConfigured)
+          problems.push(`.kit/config.yaml has no "remote: ${REMOTE_NAME}" after kit init`);
+        if (!ctx.remote.move) problems.push('no planned WP for kit move');
+        return problems.length > 0 ? `remote fixture: ${problems.join('; ')}` : null;
       },
     },
   },
