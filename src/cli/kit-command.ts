@@ -80,7 +80,7 @@ function flagHelp(flags: FlagHelp, name: string): string | null {
  * Error for a flag without its value): kit says what is wrong, with the flag's help, and exits 2.
  */
 function usageFailure(error: Error, flags: FlagHelp): Failure | null {
-  const missingValue = /^Flag --([\w-]+) expects a value/.exec(error.message);
+  const missingValue = /^Flag --([\w-]+) expects (?:a value|one of these values)/.exec(error.message);
   if (missingValue?.[1]) {
     const name = missingValue[1];
     return {

@@ -55,7 +55,13 @@ export default class Move extends KitCommand {
       ? [result.statusFrom ?? 'no lane', ...result.statusLanes].join(' → ')
       : `${result.from} → ${result.to}`;
     this.print(`${result.feature} ${result.wp}: ${lanes}${how}; ${where}`);
-    if (result.publication?.published) this.print(`  published to ${result.publication.remote}`);
+    if (result.publication?.published) {
+      const as =
+        result.publication.commit && result.publication.commit !== result.commit
+          ? ` as ${result.publication.commit.slice(0, 12)} (on top of other clones' lane changes)`
+          : '';
+      this.print(`  published to ${result.publication.remote}${as}`);
+    }
     if (result.publication && !result.publication.published) {
       this.printWarnings([
         `not published to ${result.publication.remote}: ${result.publication.reason ?? 'unknown'}; it is recorded here, and kit sync publishes it`,

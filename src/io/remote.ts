@@ -165,21 +165,35 @@ export interface RemoteClaim {
   host: string;
   at: string;
   commit: string;
+  /** This clone published it (so it is no other machine's claim). */
+  own: boolean;
+}
+
+/** Where kit records the claims this clone published to `remote`. */
+function ownClaimsPrefix(remote: string): string {
+  return `refs/kit/own-claims/${remote}/`;
 }
 
 /** The claim records fetched from `remote` (as of the last sync), from one for-each-ref. */
 export async function readRemoteClaims(git: Git, remote: string): Promise<RemoteClaim[]> {
   const prefix = remoteClaimsPrefix(remote);
+  const ownPrefix = ownClaimsPrefix(remote);
   const result = await git.spawnGit([
     'for-each-ref',
     '--format=%(refname)%00%(objectname)%00%(contents)%00%00',
     prefix,
+    ownPrefix,
   ]);
   if (result.exitCode !== 0) return [];
   const claims: RemoteClaim[] = [];
+  const own = new Map<string, string>();
   for (const record of result.stdout.toString('utf8').split('\0\0')) {
     const [ref, commit, text] = record.replace(/^\n/, '').split('\0');
     if (!ref || !commit || text === undefined) continue;
+    if (ref.startsWith(ownPrefix)) {
+      own.set(ref.slice(ownPrefix.length), commit);
+      continue;
+    }
     const path = ref.slice(prefix.length);
     const slash = path.lastIndexOf('/');
     if (slash === -1) continue;
@@ -191,8 +205,10 @@ export async function readRemoteClaims(git: Git, remote: string): Promise<Remote
       host: field('host'),
       at: field('at'),
       commit,
+      own: false,
     });
   }
+  for (const claim of claims) claim.own = own.get(`${claim.feature}/${claim.wp}`) === claim.commit;
   return claims;
 }
 
@@ -251,6 +267,7 @@ export async function rememberPublishedClaim(
   claim: { feature: string; wp: string; record: string },
 ): Promise<void> {
   await git.spawnGit(['update-ref', `${remoteClaimsPrefix(remote)}${claim.feature}/${claim.wp}`, claim.record]);
+  await git.spawnGit(['update-ref', `${ownClaimsPrefix(remote)}${claim.feature}/${claim.wp}`, claim.record]);
 }
 
 /** A claim made while the remote could not be reached, waiting for `kit sync` to publish it. */

@@ -20,6 +20,7 @@ import { listFeatureDirs } from '../io/feature-store.js';
 import { splitFrontmatter } from '../io/frontmatter.js';
 import type { Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
+import type { LanePublication } from '../io/work-package-store.js';
 import { moveWorkPackage, notInReviewLane } from './move-work-package.js';
 import { resolveWorkPackage, workPackageBranch } from './work-package-context.js';
 
@@ -66,6 +67,8 @@ export interface ReviewResult {
     /** Kit's lanes, or a 3.x feature's own (for_review → approved). */
     from: string;
     to: string;
+    /** With a remote: whether the verdict's lane commit reached it. */
+    publication: LanePublication | null;
     commit: string | null;
     note: string | null;
   } | null;
@@ -145,10 +148,16 @@ export async function reviewWorkPackage(workspace: Workspace, input: ReviewInput
       from: moved.statusFrom ?? moved.from,
       to: moved.statusLanes?.at(-1) ?? moved.to,
       commit: moved.commit,
+      publication: moved.publication,
       note: note ?? null,
     };
   }
 
+  if (verdict?.publication && !verdict.publication.published) {
+    warnings.push(
+      `not published to ${verdict.publication.remote}: ${verdict.publication.reason ?? 'unknown'}; it is recorded here, and kit sync publishes it`,
+    );
+  }
   const nextSteps =
     verdict?.decision === 'approved'
       ? [`kit next${featureFlag}   # what can start now`]

@@ -21,7 +21,7 @@ export async function nextWorkPackages(
     remote ? readRemoteClaims(workspace.git, remote) : Promise.resolve([]),
   ]);
   // A WP another clone claimed (as of the last kit sync) is not free, whatever its lane says here.
-  const claimed = new Set(remoteClaims.map((claim) => `${claim.feature}/${claim.wp}`));
+  const claimed = new Set(remoteClaims.filter((claim) => !claim.own).map((claim) => `${claim.feature}/${claim.wp}`));
   const several = features.length > 1;
   return {
     planned: features.reduce(

@@ -92,7 +92,9 @@ export async function collectStatus(
     collectGitFacts(workspace.git, queries, [...new Set(targets.filter(Boolean))], prefetch),
     remote ? readRemoteClaims(workspace.git, remote) : Promise.resolve([]),
   ]);
-  const claims = new Map(remoteClaims.map((claim) => [`${claim.feature}/${claim.wp}`, claim]));
+  const claims = new Map(
+    remoteClaims.filter((claim) => !claim.own).map((claim) => [`${claim.feature}/${claim.wp}`, claim]),
+  );
   const lastSync = remote ? readLastSync(kitStateDir(workspace)) : null;
   return {
     schemaVersion: STATUS_SCHEMA_VERSION,

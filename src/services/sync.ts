@@ -29,7 +29,7 @@ export interface SyncResult {
   offline: string | null;
   claims: {
     /** Claims on the remote that this clone had not seen at its previous sync. */
-    added: Omit<RemoteClaim, 'commit'>[];
+    added: Omit<RemoteClaim, 'commit' | 'own'>[];
     /** Claims gone from the remote since (merged and cleaned up, or released). */
     released: { feature: string; wp: string }[];
   };
@@ -91,7 +91,8 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
   const now = new Set(after.map(key));
   result.claims.added = after
     .filter((claim) => seen.get(key(claim)) !== claim.commit)
-    .map(({ commit: _commit, ...claim }) => claim);
+    .filter((claim) => !claim.own)
+    .map(({ commit: _commit, own: _own, ...claim }) => claim);
   result.claims.released = before.filter((claim) => !now.has(key(claim))).map(({ feature, wp }) => ({ feature, wp }));
 
   const waiting: PendingClaim[] = [];
@@ -146,8 +147,9 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
     } else if (behind > 0) {
       action = 'behind';
       detail = `git pull in the checkout that has ${branch} brings the other clones' lane changes`;
-    } else if (ahead > 0 && localTip && workspace.config.laneStore === 'target') {
+    } else if (localTip && (ahead > 0 || !remoteTip) && workspace.config.laneStore === 'target') {
       // What this clone recorded while offline (and its planning commits) goes out as a fast-forward.
+      // Lane commits made offline (and a target the remote does not have yet) go out as a fast-forward.
       const pushed = await pushWithLease(workspace.git, remote, branch, localTip, remoteTip);
       if (pushed.kind === 'pushed') {
         await git.output(['update-ref', '-m', 'kit sync', `refs/remotes/${remote}/${branch}`, localTip]);
