@@ -62,6 +62,7 @@ export default class Move extends KitCommand {
           : '';
       this.print(`  published to ${result.publication.remote}${as}`);
     }
+    this.printWarnings(result.warnings);
     if (result.publication && !result.publication.published) {
       this.printWarnings([
         `not published to ${result.publication.remote}: ${result.publication.reason ?? 'unknown'}; it is recorded here, and kit sync publishes it`,

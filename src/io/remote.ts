@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing, type Git } from './git.js';
+import { withLock } from './lock.js';
 
 export type PushOutcome =
   | { kind: 'pushed' }
@@ -149,8 +150,17 @@ export async function fetchShared(git: Git, remote: string): Promise<{ ok: true 
     remote,
     `+refs/heads/*:refs/remotes/${remote}/*`,
     `+refs/kit/claims/*:${remoteClaimsPrefix(remote)}*`,
+    `+refs/kit/archive/*:${remoteArchivePrefix(remote)}*`,
   ]);
   return result.exitCode === 0 ? { ok: true } : { ok: false, reason: lastLine(result.stderr) };
+}
+
+/**
+ * Where kit keeps the archive refs other clones' merges published (`refs/kit/archive/<feature>/<WP>`: the
+ * tip a WP landed with), so a merge here knows those WPs landed although their branches are gone.
+ */
+export function remoteArchivePrefix(remote: string): string {
+  return `refs/kit/remote-archive/${remote}/`;
 }
 
 /** Where kit keeps the claim records it fetched from `remote`. */
@@ -210,6 +220,44 @@ export async function readRemoteClaims(git: Git, remote: string): Promise<Remote
   }
   for (const claim of claims) claim.own = own.get(`${claim.feature}/${claim.wp}`) === claim.commit;
   return claims;
+}
+
+/**
+ * Pushes `commit` to `branch` on `remote` as a fast-forward only (no force): the remote's own check keeps
+ * whatever someone else pushed there. A WP's work is published this way when it is handed in.
+ */
+export async function pushFastForward(git: Git, remote: string, branch: string, commit: string): Promise<PushOutcome> {
+  const ref = `refs/heads/${branch}`;
+  const result = await git.spawnGit(['push', '--porcelain', remote, `${commit}:${ref}`]);
+  if (result.exitCode === 0) {
+    await git.spawnGit(['update-ref', `refs/remotes/${remote}/${branch}`, commit]);
+    return { kind: 'pushed' };
+  }
+  const lines = result.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('!'));
+  if (lines.length === 0) return { kind: 'offline', reason: lastLine(result.stderr) };
+  if (lines.some((line) => /non-fast-forward|fetch first/.test(line))) {
+    return { kind: 'rejected', refs: [ref], reason: lines[0]?.split('\t')[2]?.trim() ?? 'rejected' };
+  }
+  return { kind: 'refused', reason: lines[0]?.split('\t')[2]?.trim() ?? lastLine(result.stderr) };
+}
+
+/** Fetches the remote's branches whose names start with `prefix` into `refs/remotes/<remote>/`. */
+export async function fetchBranchesStartingWith(
+  git: Git,
+  remote: string,
+  prefix: string,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const result = await git.spawnGit([
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    remote,
+    `+refs/heads/${prefix}*:refs/remotes/${remote}/${prefix}*`,
+  ]);
+  return result.exitCode === 0 ? { ok: true } : { ok: false, reason: lastLine(result.stderr) };
 }
 
 /** Pushes `commit` to `branch` on `remote` only if the branch is still at `expected` (null: absent). */
@@ -284,6 +332,19 @@ export interface PendingClaim {
 const PENDING_FILE = 'pending-claims.json';
 const SYNC_FILE = 'sync.json';
 
+/**
+ * Changes the journal of unpublished claims under a lock (kit implement adds, kit sync removes what it
+ * published), so two kit processes never lose each other's entries.
+ */
+export async function updatePendingClaims(
+  stateDir: string,
+  change: (claims: PendingClaim[]) => PendingClaim[],
+): Promise<void> {
+  await withLock(stateDir, 'claims', async () => writePendingClaims(stateDir, change(readPendingClaims(stateDir))), {
+    timeoutMs: 30_000,
+  });
+}
+
 /** The claims not published yet, from the kit state dir (shared by every worktree). */
 export function readPendingClaims(stateDir: string): PendingClaim[] {
   try {
@@ -314,4 +375,46 @@ export function readLastSync(stateDir: string): { remote: string; at: string } |
 
 export function writeLastSync(stateDir: string, sync: { remote: string; at: string }): void {
   writeFileAtomic(join(stateDir, SYNC_FILE), `${JSON.stringify(sync)}\n`);
+}
+
+/**
+ * Gives a WP's claim back on `remote` (its lane went back to planned, or to canceled): the claim record is
+ * deleted where it still is what was fetched, and the WP's branch there too when it holds nothing beyond
+ * `target` (no work to lose). A branch with work stays, and so does its claim: whoever has the work keeps it.
+ */
+export async function releaseClaim(
+  git: Git,
+  remote: string,
+  claim: { feature: string; wp: string; branch: string; target: string },
+): Promise<'released' | 'kept' | 'none' | 'offline'> {
+  const ref = claimRef(claim.feature, claim.wp);
+  const branchRef = `refs/heads/${claim.branch}`;
+  const listed = await git.spawnGit(['ls-remote', remote, ref, branchRef]);
+  if (listed.exitCode !== 0) return 'offline';
+  const tips = new Map(
+    listed.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [sha = '', name = ''] = line.split('\t');
+        return [name, sha] as const;
+      }),
+  );
+  const claimTip = tips.get(ref);
+  const branchTip = tips.get(branchRef);
+  if (!claimTip && !branchTip) return 'none';
+  const plumbing = new GitPlumbing(git);
+  const targetTip = await plumbing.resolveCommit(`refs/heads/${claim.target}`);
+  const empty = branchTip && targetTip ? await plumbing.isAncestorIfKnown(branchTip, targetTip) : null;
+  if (branchTip && empty !== true) return 'kept';
+  const refs = [
+    ...(claimTip ? [{ ref, commit: claimTip }] : []),
+    ...(branchTip ? [{ ref: branchRef, commit: branchTip }] : []),
+  ];
+  if (!(await deleteIfUnchanged(git, remote, refs))) return 'kept';
+  for (const local of [remoteClaimsPrefix(remote), ownClaimsPrefix(remote)]) {
+    await git.spawnGit(['update-ref', '-d', `${local}${claim.feature}/${claim.wp}`]);
+  }
+  return 'released';
 }

@@ -270,11 +270,25 @@ async function publishLaneCommit(
   const branch = write.targetBranch;
   const tracking = `refs/remotes/${remote}/${branch}`;
   let seen = await git.resolveCommit(tracking);
+  if (seen === null) {
+    // Never fetched here: learn what the remote has before pushing anything.
+    const fetched = await fetchBranch(workspace.git, remote, branch);
+    if (fetched.kind === 'offline') return { remote, published: false, reason: fetched.reason, commit: null };
+    seen = fetched.tip;
+  }
+  if (seen === null) {
+    return {
+      remote,
+      published: false,
+      reason: `${branch} does not exist on ${remote} yet (push it once yourself: git push -u ${remote} ${branch})`,
+      commit: null,
+    };
+  }
   for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
-    // Local commits on top of what the remote has go as they are; otherwise the change is made on its tip.
-    const fastForward = seen === null || seen === local.parent || (await git.isAncestor(seen, local.commit));
+    // The lane commit goes as it is only when it sits right on what the remote has; otherwise the change is
+    // made again on the remote's tip, so commits of the user's own that were never pushed stay local.
     let candidate = local.commit;
-    if (!fastForward && seen) {
+    if (seen !== local.parent) {
       try {
         candidate = (await buildLaneCommit(git, write, seen, null, stateDir, workspace)).commit;
       } catch (error) {
@@ -299,9 +313,7 @@ async function publishLaneCommit(
     const outcome = await pushWithLease(workspace.git, remote, branch, candidate, seen);
     if (outcome.kind === 'pushed') {
       await git.output(['update-ref', '-m', 'kit: published', tracking, candidate]);
-      if (candidate !== local.commit && seen !== null) {
-        await followPublished(workspace, git, branch, local, candidate);
-      }
+      if (candidate !== local.commit) await followPublished(workspace, git, branch, local, candidate);
       return { remote, published: true, reason: null, commit: candidate };
     }
     if (outcome.kind === 'offline' || outcome.kind === 'refused') {
@@ -310,6 +322,8 @@ async function publishLaneCommit(
     await sleep(Math.random() * 40 * (attempt + 1));
     const fetched = await fetchBranch(workspace.git, remote, branch);
     if (fetched.kind === 'offline') return { remote, published: false, reason: fetched.reason, commit: null };
+    if (fetched.tip === null)
+      return { remote, published: false, reason: `${branch} was deleted on ${remote}`, commit: null };
     seen = fetched.tip;
   }
   return { remote, published: false, reason: `${branch} on ${remote} kept moving`, commit: null };

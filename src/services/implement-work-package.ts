@@ -17,11 +17,11 @@ import {
   claimRef,
   deleteIfUnchanged,
   pushCreateOnly,
-  readPendingClaims,
   readRemoteClaim,
+  remoteArchivePrefix,
   rememberPublishedClaim,
+  updatePendingClaims,
   writeClaimRecord,
-  writePendingClaims,
 } from '../io/remote.js';
 import { copyWorktreeIncludes } from '../io/worktree-include.js';
 import { parseStatusLog, reduceStatusLog } from '../domain/status-log.js';
@@ -119,7 +119,11 @@ export async function implementWorkPackage(workspace: Workspace, input: Implemen
       continue;
     }
     // Merged and cleaned up by kit merge (it keeps an archive ref): its work is in the target now.
-    if (await git.resolveCommit(`refs/kit/archive/${feature.name}/${id}`)) {
+    const remote = workspace.config.remote;
+    const archived =
+      (await git.resolveCommit(`refs/kit/archive/${feature.name}/${id}`)) ??
+      (remote ? await git.resolveCommit(`${remoteArchivePrefix(remote)}${feature.name}/${id}`) : null);
+    if (archived) {
       landedDependencies.push(id);
       continue;
     }
@@ -244,9 +248,8 @@ async function claimOnRemote(
     return { warning: null, published: refs };
   }
   if (outcome.kind === 'offline') {
-    const stateDir = kitStateDir(workspace);
-    writePendingClaims(stateDir, [
-      ...readPendingClaims(stateDir).filter((pending) => pending.branch !== claim.branch),
+    await updatePendingClaims(kitStateDir(workspace), (pending) => [
+      ...pending.filter((entry) => entry.branch !== claim.branch),
       {
         feature: claim.feature,
         wp: claim.wp,

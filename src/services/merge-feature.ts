@@ -24,7 +24,15 @@ import { withLock } from '../io/lock.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { recordStatusLaneChanges } from './status-lane-change.js';
-import { claimRef, deleteIfUnchanged, fetchBranch, pushWithLease } from '../io/remote.js';
+import {
+  claimRef,
+  deleteIfUnchanged,
+  fetchBranch,
+  fetchBranchesStartingWith,
+  pushCreateOnly,
+  pushWithLease,
+  remoteArchivePrefix,
+} from '../io/remote.js';
 import { operationInProgress, sameFileIn } from '../io/checkout.js';
 import { CommitAncestry } from '../io/commit-ancestry.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult, type StatusEntry, type WorktreeEntry } from '../io/git.js';
@@ -158,7 +166,7 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
   };
 
   const remote = workspace.config.remote;
-  const remoteCheck = remote ? await checkRemoteTarget(workspace, git, remote, targetBranch) : null;
+  const remoteCheck = remote ? await checkRemoteTarget(workspace, git, remote, targetBranch, feature.name) : null;
   const finish = async (result: MergeResult): Promise<MergeResult> => {
     if (!remote || !remoteCheck) return result;
     const warnings = remoteCheck.warning ? [...result.warnings, remoteCheck.warning] : result.warnings;
@@ -207,8 +215,13 @@ async function checkRemoteTarget(
   git: GitPlumbing,
   remote: string,
   targetBranch: string,
+  feature: string,
 ): Promise<RemoteTargetCheck> {
-  const fetched = await fetchBranch(workspace.git, remote, targetBranch);
+  const [fetched] = await Promise.all([
+    fetchBranch(workspace.git, remote, targetBranch),
+    // The WPs' branches as other machines published them (kit move --to for_review pushes them).
+    fetchBranchesStartingWith(workspace.git, remote, `${feature}-WP`),
+  ]);
   if (fetched.kind === 'offline') {
     return {
       tip: undefined,
@@ -268,6 +281,15 @@ async function publishLanded(
       detail: `${remote} declined the push (${outcome.reason}); if ${targetBranch} is protected, push the merge to another branch and open a pull request`,
     };
   }
+  // The landed WPs' archive refs go too: a merge in another clone then knows they landed.
+  const archives = await git.refsUnder(`refs/kit/archive/${feature}/`);
+  const landedArchives = result.steps
+    .map((step) => ({
+      ref: `refs/kit/archive/${feature}/${step.wp}`,
+      commit: archives.get(`refs/kit/archive/${feature}/${step.wp}`),
+    }))
+    .filter((entry): entry is { ref: string; commit: string } => entry.commit !== undefined);
+  if (landedArchives.length > 0) await pushCreateOnly(workspace.git, remote, landedArchives);
   const removed: string[] = [];
   const listed = await workspace.git.spawnGit([
     'ls-remote',
@@ -512,12 +534,31 @@ async function gatherCandidates(
   target: string,
 ): Promise<{ candidates: MergeCandidate[]; ancestry: CommitAncestry }> {
   const { git, feature } = context;
-  const [tips, merged, archived, recorded] = await Promise.all([
+  const remote = context.workspace.config.remote;
+  const [localTips, merged, archived, recorded, remoteArchived, remoteTips] = await Promise.all([
     git.branchTips(),
     git.branchesMergedInto(target),
     git.refsUnder(`refs/kit/archive/${feature.name}/`),
     landedRecords(context, target),
+    remote
+      ? git.refsUnder(`${remoteArchivePrefix(remote)}${feature.name}/`)
+      : Promise.resolve(new Map<string, string>()),
+    remote ? git.refsUnder(`refs/remotes/${remote}/${feature.name}-WP*`) : Promise.resolve(new Map<string, string>()),
   ]);
+  // A WP branch that exists only on the remote (the work was done on another machine) is merged from
+  // there, when it holds work beyond the target; a branch there at its claim's base holds nothing yet.
+  const tips = new Map(localTips);
+  for (const [ref, sha] of remoteTips) {
+    const branch = ref.slice(`refs/remotes/${remote}/`.length);
+    if (tips.has(branch) || (await git.isAncestor(sha, target))) continue;
+    // Made a local branch (create-only), so the landing's checks and the cleanup treat it like any WP's.
+    if (await git.compareAndSwapRef(`refs/heads/${branch}`, sha, null)) tips.set(branch, sha);
+  }
+  // WPs another clone merged (their archive refs fetched by kit sync) count as landed here too.
+  for (const [ref, sha] of remoteArchived) {
+    const local = `refs/kit/archive/${ref.slice(remoteArchivePrefix(remote ?? '').length)}`;
+    if (!archived.has(local)) archived.set(local, sha);
+  }
   // 3.x: approved is what is ready to land (kit records done once it has); canceled WPs do not land.
   const canceled = new Set(feature.workPackages.filter((wp) => wp.statusLane === 'canceled').map((wp) => wp.id));
   const mergeable = feature.workPackages

@@ -6,6 +6,7 @@ import { fileForLane } from '../domain/work-package.js';
 import { KitError, LaneMovedError } from '../errors.js';
 import { editFrontmatter, type FrontmatterEdit, parseFrontmatterForEdit, replaceBody } from '../io/frontmatter.js';
 import { GitPlumbing } from '../io/git.js';
+import { pushFastForward, releaseClaim } from '../io/remote.js';
 import { type LanePublication, writeWorkPackage } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { LANES, type Lane, parseLane } from '../lanes/lane.js';
@@ -41,6 +42,8 @@ export interface MoveResult {
   statusLanes: string[] | null;
   /** With a remote: whether the change reached it, and why not (kit sync publishes it later). */
   publication: LanePublication | null;
+  /** Things the user should know (the WP branch could not be published, ...). */
+  warnings: string[];
   forced: boolean;
   rejection: boolean;
   file: string;
@@ -142,6 +145,12 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
     statusFrom: null,
     statusLanes: null,
     publication: result.publication,
+    warnings:
+      to === 'for_review'
+        ? await publishWorkPackageBranch(workspace, context)
+        : to === 'planned'
+          ? await giveClaimBack(workspace, context)
+          : [],
   };
 }
 
@@ -220,7 +229,53 @@ async function moveStatusWorkPackage(
     commit: result.commit,
     targetBranch: context.targetBranch,
     publication: result.publication,
+    warnings:
+      target === 'for_review'
+        ? await publishWorkPackageBranch(workspace, context)
+        : target === 'planned' || target === 'canceled'
+          ? await giveClaimBack(workspace, context)
+          : [],
   };
+}
+
+/**
+ * With a remote, handing a WP in also publishes its branch (a fast-forward of the claim there), so a
+ * reviewer or a merge on another machine has the work. Returns what went wrong, as warnings.
+ */
+async function publishWorkPackageBranch(workspace: Workspace, context: WorkPackageContext): Promise<string[]> {
+  const remote = workspace.config.remote;
+  if (!remote) return [];
+  const branch = workPackageBranch(context.feature.name, context.wp.id);
+  const tip = await new GitPlumbing(workspace.git).resolveCommit(`refs/heads/${branch}`);
+  if (!tip) return [];
+  const pushed = await pushFastForward(workspace.git, remote, branch, tip);
+  if (pushed.kind === 'pushed') return [];
+  return [
+    `${branch} is not published to ${remote} (${pushed.kind === 'rejected' ? `${remote} has commits on it that this branch lacks` : pushed.reason}); a merge on another machine needs it: git push ${remote} ${branch}`,
+  ];
+}
+
+/**
+ * With a remote, a WP back in planned (or canceled) is free again: its claim there is released, so
+ * another machine's kit next offers it and kit implement can take it. Work on its branch is never deleted.
+ */
+async function giveClaimBack(workspace: Workspace, context: WorkPackageContext): Promise<string[]> {
+  const remote = workspace.config.remote;
+  if (!remote) return [];
+  const branch = workPackageBranch(context.feature.name, context.wp.id);
+  const outcome = await releaseClaim(workspace.git, remote, {
+    feature: context.feature.name,
+    wp: context.wp.id,
+    branch,
+    target: context.targetBranch,
+  });
+  if (outcome === 'offline') return [`the claim of ${context.wp.id} on ${remote} could not be released (unreachable)`];
+  if (outcome === 'kept') {
+    return [
+      `${branch} on ${remote} holds work, so its claim stays there: the WP resumes on that branch (kit implement ${context.wp.id} here)`,
+    ];
+  }
+  return [];
 }
 
 /** The commit message of a 3.x lane change: `kit: mission-01KQZC7A WP02 for_review → in_review → approved`. */

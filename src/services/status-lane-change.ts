@@ -6,6 +6,7 @@
  */
 import type { Feature } from '../domain/feature.js';
 import {
+  formatStatusTime,
   isStatusLane,
   missionIdentity,
   parseStatusLog,
@@ -178,6 +179,10 @@ export async function recordStatusLaneChanges(
       // New events must sort after every event there: 3.x orders by time, not by position in the file.
       const lastMicros = statusTimeMicros(before.materializedAt) ?? 0;
       let atMicros = Math.max(input.now.getTime() * 1000, lastMicros + 1);
+      // ...and after it as text too, which is how 3.x compares them (`…00Z` sorts after `…00.000001+00:00`).
+      for (let guard = 0; guard < 5 && formatStatusTime(atMicros) <= before.materializedAt; guard++) {
+        atMicros = (Math.floor(atMicros / 1_000_000) + 1) * 1_000_000;
+      }
       const slug = before.missionSlug || feature.meta?.missionSlug || feature.name;
       const lines: string[] = [];
       const fileChanges: LaneFileChange[] = [];
@@ -218,23 +223,37 @@ export async function recordStatusLaneChanges(
         });
         atMicros += count;
         lines.push(...events.map(renderStatusEventLine));
-        recorded.push({ wp: change.wp.id, from: lane, lanes: path });
-        if (change.frontmatterEdits?.length) {
+        recorded.push({ wp: change.wp.id, from: lane, lanes: lane === null ? ['planned', ...path] : path });
+        if (editsFile(change)) {
           const text = current.get(change.wp.file);
           if (text === null || text === undefined) {
             throw new KitError(`${change.wp.file} is not committed on ${input.targetBranch}`, {
               hint: `commit the planning files first: git add ${feature.path} && git commit -m "Plan"`,
             });
           }
-          fileChanges.push({
-            path: change.wp.file,
-            content: await editFrontmatter(text, [...change.frontmatterEdits]),
-          });
+          const edited = change.frontmatterEdits?.length
+            ? await editFrontmatter(text, [...change.frontmatterEdits])
+            : text;
+          fileChanges.push({ path: change.wp.file, content: change.editBody ? change.editBody(edited) : edited });
         }
       }
       const separator = logText.length > 0 && !logText.endsWith('\n') ? '\n' : '';
       const log = `${logText}${separator}${lines.join('')}`;
       const after = reduceStatusLog(parseStatusLog(log));
+      // 3.x orders events by their time as text: a log whose last time is written another way (`Z`, an
+      // offset) could sort the new events first and keep the old lane. Never report a move that did not take.
+      for (const change of input.changes) {
+        const landed = after.workPackages.get(change.wp.id)?.lane;
+        if (landed !== change.to) {
+          throw new KitError(
+            `${change.wp.id} would not end in ${change.to}: ${logPath} reduces to ${landed ?? 'no lane'} with the new events`,
+            {
+              hint: 'an event in the log has a time kit cannot order after (check its "at" values); nothing was written',
+              exitCode: ExitCode.invalidInput,
+            },
+          );
+        }
+      }
       const meta = feature.meta;
       const snapshot = renderStatusJson(
         after,

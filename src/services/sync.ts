@@ -15,8 +15,8 @@ import {
   readRemoteClaims,
   type RemoteClaim,
   rememberPublishedClaim,
+  updatePendingClaims,
   writeLastSync,
-  writePendingClaims,
 } from '../io/remote.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { listFeatureDirs, readFeatureMeta } from '../io/feature-store.js';
@@ -51,7 +51,7 @@ export interface SyncResult {
     ahead: number;
     behind: number;
     remoteTip: string | null;
-    action: 'even' | 'published' | 'behind' | 'diverged' | 'refused' | 'offline';
+    action: 'even' | 'published' | 'ahead' | 'behind' | 'diverged' | 'refused' | 'offline';
     detail: string | null;
   }[];
 }
@@ -119,7 +119,12 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
             : outcome.reason,
     });
   }
-  writePendingClaims(stateDir, waiting);
+  // Under the lock, and against the journal as it is now: a claim added meanwhile stays.
+  const handled = new Set(pending.map((claim) => claim.branch));
+  const still = new Set(waiting.map((claim) => claim.branch));
+  await updatePendingClaims(stateDir, (now) =>
+    now.filter((claim) => !handled.has(claim.branch) || still.has(claim.branch)),
+  );
 
   const checkedOut = await mainCheckoutBranch(workspace);
   const targets = new Set<string>();
@@ -147,9 +152,24 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
     } else if (behind > 0) {
       action = 'behind';
       detail = `git pull in the checkout that has ${branch} brings the other clones' lane changes`;
-    } else if (localTip && (ahead > 0 || !remoteTip) && workspace.config.laneStore === 'target') {
-      // What this clone recorded while offline (and its planning commits) goes out as a fast-forward.
-      // Lane commits made offline (and a target the remote does not have yet) go out as a fast-forward.
+    } else if (localTip && remoteTip && ahead > 0 && workspace.config.laneStore === 'target') {
+      // Lane commits made offline go out as a fast-forward, but only when kit's own lane commits are all
+      // there is: commits of the user's that were never pushed are theirs to publish.
+      const subjects = (await git.output(['log', '--format=%s', `${remoteTip}..${localTip}`]))
+        .split('\n')
+        .filter(Boolean);
+      const own = subjects.filter((subject) => !subject.startsWith('kit: '));
+      if (own.length > 0) {
+        result.targets.push({
+          branch,
+          ahead,
+          behind,
+          remoteTip,
+          action: 'ahead',
+          detail: `${own.length} commit${own.length === 1 ? '' : 's'} of your own on ${branch} are not on ${remote}; kit publishes only its lane commits: push yours when ready (git push ${remote} ${branch})`,
+        });
+        continue;
+      }
       const pushed = await pushWithLease(workspace.git, remote, branch, localTip, remoteTip);
       if (pushed.kind === 'pushed') {
         await git.output(['update-ref', '-m', 'kit sync', `refs/remotes/${remote}/${branch}`, localTip]);

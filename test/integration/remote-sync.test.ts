@@ -70,9 +70,12 @@ function pendingFile(clone: Clone): string {
   return join(clone.root, '.git', 'kit', 'pending-claims.json');
 }
 
-/** The claim on origin: its WP branch at the base, and a record naming `agent`. */
-function expectClaimOnOrigin(origin: Origin, wp: string, agent: string): void {
-  expect(tipIn(origin.path, `refs/heads/${branchOf(wp)}`), `${wp} branch on origin`).toBe(origin.main);
+/**
+ * The claim on origin: its WP branch at the base (or at the WP's work, which kit move --to for_review
+ * publishes), and a record naming `agent`.
+ */
+function expectClaimOnOrigin(origin: Origin, wp: string, agent: string, branchTip = origin.main): void {
+  expect(tipIn(origin.path, `refs/heads/${branchOf(wp)}`), `${wp} branch on origin`).toBe(branchTip);
   expect(claimRecord(origin.path, claimRefOf(wp)).fields).toMatchObject({ agent, host: HOST, branch: branchOf(wp) });
 }
 
@@ -312,6 +315,8 @@ describe('kit sync', () => {
 interface Landed {
   origin: Origin;
   a: Clone;
+  /** WP01's tip, as handed in (and published on origin). */
+  wpTip: string;
   /** A's main before kit merge. */
   mainBefore: string;
   /** Origin's main before kit merge. */
@@ -322,11 +327,13 @@ interface Landed {
 async function doneInClone(): Promise<Landed> {
   const origin = makeOrigin({ wps: ['WP01'] });
   const a = cloneOrigin(origin.url, 'agent-a');
-  await finishWpInClone(a, 'WP01');
-  expectClaimOnOrigin(origin, 'WP01', 'agent-a');
+  const { tip } = await finishWpInClone(a, 'WP01');
+  // Handed in for review, the work went to origin too.
+  expectClaimOnOrigin(origin, 'WP01', 'agent-a', tip);
   return {
     origin,
     a,
+    wpTip: tip,
     mainBefore: tipIn(a.root, 'refs/heads/main') as string,
     originBefore: tipIn(origin.path, 'refs/heads/main') as string,
   };
@@ -340,7 +347,7 @@ async function merge(clone: Clone, args: readonly string[] = []): Promise<{ run:
 
 describe('kit merge with a remote', () => {
   it('pushes the landed target with a lease, removes the WP branch and claim there, and other clones see it released', async () => {
-    const { origin, a, mainBefore } = await doneInClone();
+    const { origin, a, mainBefore, wpTip } = await doneInClone();
     const b = cloneOrigin(origin.url, 'agent-b');
     expect((await ok(b, ['sync'])).stdout).toMatch(/claimed there: 001-x WP01 by agent-a/);
 
@@ -354,7 +361,8 @@ describe('kit merge with a remote', () => {
       [`refs/heads/${branchOf('WP01')}`, claimRefOf('WP01')].sort(),
     );
     expect(Object.keys(refsOf(origin.path, 'refs/heads'))).toEqual(['refs/heads/main']);
-    expect(refsOf(origin.path, 'refs/kit')).toEqual({});
+    // What is left under refs/kit is the landed WP's archive ref, so merges in other clones know it landed.
+    expect(Object.keys(refsOf(origin.path, 'refs/kit'))).toEqual(['refs/kit/archive/001-x/WP01']);
     expect(git(origin.path, ['show', 'main:wp01.txt'])).toBe('work of WP01\n');
 
     const plain = await ok(b, ['sync']);
@@ -370,7 +378,7 @@ describe('kit merge with a remote', () => {
   });
 
   it('--no-push lands here only: origin unchanged, and the push to make is printed', async () => {
-    const { origin, a, originBefore } = await doneInClone();
+    const { origin, a, originBefore, wpTip } = await doneInClone();
     const { run, result } = await merge(a, ['--no-push']);
     expect(result.outcome).toBe('merged');
     expect(result.publish).toEqual({
@@ -382,7 +390,7 @@ describe('kit merge with a remote', () => {
     });
     expect(tipIn(origin.path, 'refs/heads/main')).toBe(originBefore);
     expect(tipIn(a.root, 'refs/heads/main')).toBe(result.after);
-    expectClaimOnOrigin(origin, 'WP01', 'agent-a');
+    expectClaimOnOrigin(origin, 'WP01', 'agent-a', wpTip);
     expect(run.stderr).toBe('');
 
     const plainRun = await doneInClone();
@@ -392,7 +400,7 @@ describe('kit merge with a remote', () => {
   });
 
   it('a target that lacks commits origin has is refused (exit 3) and nothing lands', async () => {
-    const { origin, a, mainBefore } = await doneInClone();
+    const { origin, a, mainBefore, wpTip } = await doneInClone();
     const other = cloneOrigin(origin.url, 'agent-other');
     other.git(['commit', '-q', '--allow-empty', '-m', 'Someone else pushed first']);
     other.git(['push', '-q', 'origin', 'main']);
@@ -407,11 +415,11 @@ describe('kit merge with a remote', () => {
     expect(tipIn(a.root, `refs/heads/${branchOf('WP01')}`)).not.toBeNull();
     expect(existsSync(join(a.root, '.git', 'kit', 'merge', `${FEATURE}.json`))).toBe(false);
     expect(tipIn(origin.path, 'refs/heads/main')).toBe(originNow);
-    expectClaimOnOrigin(origin, 'WP01', 'agent-a');
+    expectClaimOnOrigin(origin, 'WP01', 'agent-a', wpTip);
   });
 
   it('a protected main (pre-receive hook) lands here, exit 0, with the server’s reason and the push to make', async () => {
-    const { origin, a, mainBefore, originBefore } = await doneInClone();
+    const { origin, a, mainBefore, originBefore, wpTip } = await doneInClone();
     installOriginHook(
       origin,
       'pre-receive',
@@ -429,11 +437,11 @@ describe('kit merge with a remote', () => {
     });
     expect(result.publish?.detail).toMatch(/main is protected: open a pull request/);
     // Nothing of WP01 is removed from origin while its work is not there.
-    expectClaimOnOrigin(origin, 'WP01', 'agent-a');
+    expectClaimOnOrigin(origin, 'WP01', 'agent-a', wpTip);
   });
 
   it('origin out of reach: lands here, exit 0, publish offline with a warning and the push to make', async () => {
-    const { origin, a, mainBefore } = await doneInClone();
+    const { origin, a, mainBefore, wpTip } = await doneInClone();
     const restore = takeOffline(origin);
     const { result } = await merge(a);
     expect(result.outcome).toBe('merged');
