@@ -347,7 +347,7 @@ async function merge(clone: Clone, args: readonly string[] = []): Promise<{ run:
 
 describe('kit merge with a remote', () => {
   it('pushes the landed target with a lease, removes the WP branch and claim there, and other clones see it released', async () => {
-    const { origin, a, mainBefore, wpTip } = await doneInClone();
+    const { origin, a, mainBefore } = await doneInClone();
     const b = cloneOrigin(origin.url, 'agent-b');
     expect((await ok(b, ['sync'])).stdout).toMatch(/claimed there: 001-x WP01 by agent-a/);
 
@@ -441,7 +441,7 @@ describe('kit merge with a remote', () => {
   });
 
   it('origin out of reach: lands here, exit 0, publish offline with a warning and the push to make', async () => {
-    const { origin, a, mainBefore, wpTip } = await doneInClone();
+    const { origin, a, mainBefore } = await doneInClone();
     const restore = takeOffline(origin);
     const { result } = await merge(a);
     expect(result.outcome).toBe('merged');
