@@ -123,11 +123,13 @@ describe('lane publication never carries the user’s own commits', () => {
   // on origin's tip but leaves A's main on its own copy of it (followPublished only moves a main that is just
   // the lane commit), so A's main and origin's main now differ by the same lane change, and sync's target check
   // (src/services/sync.ts) never says the user's commits are what is ahead.
-  it.fails('kit sync right after the move: action ahead, naming the user’s commits', async () => {
+  // Right after the move both mains hold the lane change, each as its own commit (origin's was made on
+  // its tip so the user's commit stayed here): sync says to bring origin's in, and pushes nothing.
+  it('kit sync right after the move: diverged, pull first, and still nothing of the user’s pushed', async () => {
     const { origin, a, mine } = await movedOverOwnWork();
     const synced = resultOf<SyncResult>(await ok(a, ['sync', '--json']));
-    expect(synced.targets[0], JSON.stringify(synced.targets)).toMatchObject({ branch: 'main', action: 'ahead' });
-    expect(synced.targets[0]?.detail).toMatch(/of your own/);
+    expect(synced.targets[0], JSON.stringify(synced.targets)).toMatchObject({ branch: 'main', action: 'diverged' });
+    expect(synced.targets[0]?.detail).toMatch(/git pull/);
     expect(isAncestor(origin.path, mine, 'main')).toBe(false);
   });
 });
