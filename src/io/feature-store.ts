@@ -143,8 +143,15 @@ function workingTreeEntries(workspace: Workspace, featureDir: string): WorkPacka
   }
   for (const entry of dirents) {
     if (entry.isFile() && WP_FILE.test(entry.name)) add(join(tasksDir, entry.name), entry.name, null);
-    else if (entry.isDirectory() && LANE_FOLDERS.has(entry.name)) {
-      for (const inner of readdirSync(join(tasksDir, entry.name), { withFileTypes: true })) {
+    else if (entry.isDirectory()) {
+      // Lane folders hold WPs; a WP file in any other folder is still listed, so it is reported, not ignored.
+      let inside: import('node:fs').Dirent[];
+      try {
+        inside = readdirSync(join(tasksDir, entry.name), { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const inner of inside) {
         if (inner.isFile() && WP_FILE.test(inner.name))
           add(join(tasksDir, entry.name, inner.name), inner.name, entry.name);
       }
@@ -209,7 +216,6 @@ async function committedEntries(
     const match = WP_PATH.exec(blob.path.slice(featurePath.length));
     if (!match?.[2]) return [];
     const folder = match[1] ?? null;
-    if (folder !== null && !LANE_FOLDERS.has(folder)) return [];
     return [{ ...blob, fileName: match[2], folder }];
   });
   // One cat-file process for whatever the cache has not seen; most runs fetch nothing.
@@ -335,6 +341,15 @@ function buildFeature(
         line,
         message,
       });
+    if (folder !== null && !LANE_FOLDERS.has(folder)) {
+      // A gate must not pass a tree it did not understand: a WP file kit cannot place is a problem.
+      report(
+        'lane',
+        null,
+        `a WP file in tasks/${folder}/, which is not a lane folder (planned, doing, for_review, done): kit cannot place it; move it to tasks/ (or its lane's folder)`,
+      );
+      continue;
+    }
     if (entry.size > MAX_TEXT_FILE_BYTES) {
       report(
         'file',
@@ -393,7 +408,11 @@ function buildFeature(
     numberText: feature.numberText,
     slug: feature.slug,
     path: featurePath,
-    format: laneStatus ? '3.x' : entries.some((entry) => entry.folder !== null) ? 'lane-folders' : '1.x',
+    format: laneStatus
+      ? '3.x'
+      : entries.some((entry) => entry.folder !== null && LANE_FOLDERS.has(entry.folder))
+        ? 'lane-folders'
+        : '1.x',
     laneStatus,
     meta,
     workPackages: sortWorkPackages([...unique.values()]),

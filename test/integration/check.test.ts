@@ -91,6 +91,22 @@ describe('kit check: lanes', () => {
       { kind: 'unfinished', file: 'kitty-specs/001-a/tasks/WP01-one.md', line: 4 },
     ]);
   });
+
+  it('fails on a WP file it cannot place (in a folder of tasks/ that is no lane), never passing it over', async () => {
+    const repo = repoWith({
+      '001-a/tasks/WP01-one.md': wp('WP01', 'done'),
+      '001-a/tasks/archive/WP02-two.md': wp('WP02', 'doing'),
+      // Other files in such folders (a WP's review notes, say) are not WP files.
+      '001-a/tasks/WP01-one/review-cycle-1.md': '# Review\n',
+    });
+    const { exitCode, result } = await check(repo);
+    expect(exitCode).toBe(1);
+    expect(result.problems.map(brief)).toEqual([
+      { kind: 'lane', file: 'kitty-specs/001-a/tasks/archive/WP02-two.md', line: null },
+    ]);
+    expect(result.problems[0]?.message).toContain('tasks/archive/');
+    expect(result.features[0]?.format).toBe('1.x');
+  });
 });
 
 describe('kit check: output formats', () => {
