@@ -1,7 +1,7 @@
 import { resolveFeatureReference } from '../domain/feature.js';
 import { parseWorkPackageBranch } from '../domain/identifiers.js';
 import { ExitCode, KitError } from '../errors.js';
-import { type FeatureDir, listFeatureDirs } from '../io/feature-store.js';
+import { type FeatureDir, listFeatureDirs, readFeatureMeta } from '../io/feature-store.js';
 import type { Workspace } from '../io/workspace.js';
 
 /**
@@ -10,7 +10,7 @@ import type { Workspace } from '../io/workspace.js';
  */
 export async function selectFeature(workspace: Workspace, reference: string | undefined): Promise<FeatureDir> {
   const features = listFeatureDirs(workspace);
-  if (reference !== undefined) return resolveFeatureReference(features, reference);
+  if (reference !== undefined) return resolveReference(workspace, features, reference);
   if (workspace.checkoutRoot !== workspace.root) {
     const branch = await workspace.checkoutGit.currentBranch();
     const fromBranch = branch ? parseWorkPackageBranch(branch) : undefined;
@@ -33,5 +33,23 @@ export async function selectFeature(workspace: Workspace, reference: string | un
 /** The features a command over "all features unless one is named" acts on. */
 export function selectFeatures(workspace: Workspace, reference: string | undefined): FeatureDir[] {
   const features = listFeatureDirs(workspace);
-  return reference === undefined ? features : [resolveFeatureReference(features, reference)];
+  return reference === undefined ? features : [resolveReference(workspace, features, reference)];
+}
+
+/**
+ * A feature by its directory name, number or slug; failing those, by the mission id or mission slug a
+ * Spec Kitty 3.x meta.json records (read only on this slow path).
+ */
+function resolveReference(workspace: Workspace, features: FeatureDir[], reference: string): FeatureDir {
+  try {
+    return resolveFeatureReference(features, reference);
+  } catch (error) {
+    const wanted = reference.trim();
+    const byMission = features.filter((feature) => {
+      const meta = readFeatureMeta(workspace, feature).meta;
+      return !!wanted && (meta?.missionId === wanted || meta?.missionSlug === wanted);
+    });
+    if (byMission.length === 1 && byMission[0]) return byMission[0];
+    throw error;
+  }
 }

@@ -15,6 +15,7 @@ import {
   isoAt,
   LANES_3X,
   makeSharedRepo,
+  missionMeta,
   type MissionSpec,
   readLog,
   reduceLog,
@@ -423,5 +424,30 @@ describe('real 3.x missions (test/fixtures/spec-kitty-3)', () => {
       if (current) expect(feature.laneStatus?.snapshotCurrent, feature.id).toBe(true);
     }
     expect(existsSync(join(fixtures, 'symbolkey-source-module-01M0B0SF'))).toBe(true);
+  });
+});
+
+describe('3.x: a mission named by its meta.json identity', () => {
+  const dir = 'named-by-id-01KQZF00';
+  const missionId = '01KQZF00AAAAAAAAAAAAAAAAAA';
+  let repo: TempRepo;
+  beforeAll(() => {
+    repo = makeSharedRepo([
+      { ...mission(dir, { WP01: 'done', WP02: 'approved' }), meta: missionMeta(dir, { mission_id: missionId }) },
+      mission('other-mission-01KQZG00', { WP01: 'done' }),
+    ]);
+  });
+
+  it('--feature takes the mission id, the mission slug, the directory name or the slug', async () => {
+    for (const reference of [missionId, dir, 'named-by-id']) {
+      const { result } = await checkJson(repo, ['--feature', reference]);
+      expect(
+        result.features.map((feature) => feature.id),
+        reference,
+      ).toEqual([dir]);
+    }
+    const unknown = await repo.kit(['check', '--feature', '01KQZF00BBBBBBBBBBBBBBBBBB']);
+    expect(unknown.exitCode).toBe(3);
+    expect(unknown.stderr).toContain('no feature');
   });
 });
