@@ -93,7 +93,7 @@ async function bundleCommands() {
       .map((entry) => join(entry.parentPath, entry.name));
   await build({
     absWorkingDir: root,
-    entryPoints: [...sources('commands'), ...sources('hooks')],
+    entryPoints: [...sources('commands'), ...sources('hooks'), join(root, 'src', 'fast.ts')],
     outbase: join(root, 'src'),
     outdir: join(root, 'dist'),
     bundle: true,

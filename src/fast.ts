@@ -1,0 +1,99 @@
+/**
+ * The hot read commands without oclif: `kit check` and `kit status --json`, which agents run hundreds of
+ * times a day, spent about as long loading oclif (~60 ms) as doing their work. bin/run.js tries this
+ * first; it handles only the plain shapes of those two command lines (the flags below, each at most once)
+ * and prints exactly what the oclif commands print: the same services, renderers, JSON envelope, error
+ * text and exit codes. Anything else, and any error that is not a KitError, returns null and the command
+ * runs through oclif as usual (both commands only read, so running one again is harmless).
+ * KIT_FAST=0 turns this off; a test compares both paths.
+ */
+import { renderCheck } from './cli/render-check.js';
+import { paint } from './cli/style.js';
+import { ExitCode, KitError } from './errors.js';
+import { openWorkspace } from './io/workspace.js';
+import { checkPlanning } from './services/check-planning.js';
+import { collectStatus } from './services/status.js';
+
+interface Parsed {
+  feature?: string | undefined;
+  flags: Set<string>;
+  format?: string | undefined;
+}
+
+/** The flags of a plain command line; null for anything this path does not take on. */
+function parseFlags(args: readonly string[], booleans: readonly string[], valued: readonly string[]): Parsed | null {
+  const parsed: Parsed = { flags: new Set() };
+  const seen = new Set<string>();
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] ?? '';
+    const [name = '', inline] = arg.startsWith('--') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const flag = name === '-f' ? '--feature' : name;
+    if (seen.has(flag)) return null;
+    seen.add(flag);
+    if (booleans.includes(flag) && inline === undefined) {
+      parsed.flags.add(flag);
+      continue;
+    }
+    if (!valued.includes(flag)) return null;
+    const value = inline ?? args[++index];
+    if (value === undefined || value === '' || (inline === undefined && value.startsWith('-'))) return null;
+    if (flag === '--feature') parsed.feature = value;
+    else if (flag === '--format') parsed.format = value;
+  }
+  return parsed;
+}
+
+function printJson(document: unknown): void {
+  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+}
+
+function printText(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Runs the command when this path can; its exit code, or null to hand the command line to oclif. */
+export async function runFast(argv: readonly string[]): Promise<number | null> {
+  const [command, ...args] = argv;
+  if (process.env.KIT_FAST === '0') return null;
+  if (command === 'check') {
+    const parsed = parseFlags(args, ['--json', '--strict'], ['--feature', '--format']);
+    if (!parsed || (parsed.format !== undefined && !['text', 'json', 'github'].includes(parsed.format))) return null;
+    const json = parsed.flags.has('--json') || parsed.format === 'json';
+    return run(json, async () => {
+      const workspace = await openWorkspace(process.cwd());
+      const result = checkPlanning(workspace, { feature: parsed.feature, strict: parsed.flags.has('--strict') });
+      if (json) printJson({ ok: result.ok, result });
+      else printText(renderCheck(result, parsed.format === 'github' ? 'github' : 'text'));
+      return result.ok ? ExitCode.ok : ExitCode.checkFailed;
+    });
+  }
+  if (command === 'status') {
+    const parsed = parseFlags(args, ['--json', '--plain'], ['--feature']);
+    // Only --json: the board and --sync (network) belong to the full command.
+    if (!parsed?.flags.has('--json')) return null;
+    return run(true, async () => {
+      const workspace = await openWorkspace(process.cwd());
+      const result = await collectStatus(workspace, { feature: parsed.feature, now: new Date() });
+      printJson({ ok: true, result });
+      return ExitCode.ok;
+    });
+  }
+  return null;
+}
+
+/** kit's error funnel for the failures a user can fix; anything else goes back to oclif's path. */
+async function run(json: boolean, body: () => Promise<number>): Promise<number | null> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof KitError)) return null;
+    if (json) {
+      printJson({ ok: false, error: { message: error.message, hint: error.hint ?? null, exitCode: error.exitCode } });
+    } else {
+      const lines = [`${paint(process.stderr, 'red', 'error:')} ${error.message}`];
+      if (error.hint) lines.push(`${paint(process.stderr, 'dim', 'hint:')} ${error.hint}`);
+      process.stderr.write(`${lines.join('\n')}\n`);
+    }
+    return error.exitCode;
+  }
+}

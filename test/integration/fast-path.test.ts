@@ -1,0 +1,109 @@
+/**
+ * `kit check` and `kit status --json` run without oclif in their plain forms (src/fast.ts). They must
+ * print exactly what the oclif commands print, with the same exit code, for every form they take on and
+ * for the errors a user can fix; KIT_FAST=0 forces the oclif path for the comparison.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kit, type KitRun, makeTempDir } from '../helpers/repo.js';
+import { makeSharedRepo, missionMeta } from '../helpers/spec-kitty-3.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+function write(root: string, path: string, text: string): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), text);
+}
+
+const wp = (id: string, lane: string, dependencies: string[] = []) =>
+  `---\nwork_package_id: ${id}\ntitle: Work ${id}\nlane: ${lane}\ndependencies: [${dependencies.join(', ')}]\n---\n# ${id}\n`;
+
+describe('the fast path of check and status --json', () => {
+  let root = '';
+  beforeAll(() => {
+    root = makeSharedRepo([
+      {
+        dir: 'alert-pipeline-01KQZC7A',
+        meta: missionMeta('alert-pipeline-01KQZC7A'),
+        wps: { 'WP01-a.md': { work_package_id: 'WP01', title: 'A', dependencies: [] } },
+        log: [],
+      },
+    ]).root;
+    write(root, 'kitty-specs/001-first/meta.json', '{"target_branch": "main", "friendly_name": "First"}\n');
+    write(root, 'kitty-specs/001-first/tasks/WP01-one.md', wp('WP01', 'done'));
+    write(root, 'kitty-specs/001-first/tasks/WP02-two.md', wp('WP02', 'doing', ['WP01']));
+    write(root, 'kitty-specs/002-second/tasks/WP01-one.md', wp('WP01', 'planned', ['WP09']));
+    execFileSync('git', ['add', '-A'], { cwd: root });
+    execFileSync('git', ['commit', '-q', '-m', 'plan'], { cwd: root });
+  });
+
+  const cases: string[][] = [
+    ['check'],
+    ['check', '--json'],
+    ['check', '--strict'],
+    ['check', '--format', 'github'],
+    ['check', '--format=json'],
+    ['check', '--feature', '001'],
+    ['check', '-f', '002', '--json'],
+    ['check', '--feature=first'],
+    ['check', '--feature', 'nope'],
+    ['check', '--feature', 'nope', '--json'],
+    ['check', '--feature', '../x'],
+    ['status', '--json'],
+    ['status', '--json', '--feature', '001'],
+    ['status', '--plain', '--json', '-f', 'alert-pipeline'],
+    ['status', '--json', '--feature', 'nope'],
+  ];
+
+  it('hands every other command line to oclif', async () => {
+    const blocked = withoutOclif();
+    for (const args of [
+      ['check', '--bogus'],
+      ['status', '--sync', '--json'],
+      ['check', '--feature'],
+    ]) {
+      const run = await kit(args, { cwd: root, env: blocked });
+      expect(run.stderr, args.join(' ')).toContain('oclif is blocked');
+    }
+  });
+
+  const comparable = (run: KitRun) => ({
+    exitCode: run.exitCode,
+    // Ages and times move between the two runs.
+    stdout: run.stdout.replace(/"(lastCommitAgeSeconds|ageSeconds)": \d+/g, '"$1": 0'),
+    stderr: run.stderr,
+  });
+
+  /** NODE_OPTIONS that make loading @oclif/core fail: what still works ran on the fast path. */
+  function withoutOclif(): Record<string, string> {
+    const dir = makeTempDir('kit-no-oclif-');
+    const hook = `data:text/javascript,${encodeURIComponent(
+      'export async function resolve(specifier, context, next) { if (specifier === "@oclif/core") throw new Error("oclif is blocked"); return next(specifier, context); }',
+    )}`;
+    writeFileSync(
+      join(dir, 'block.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(hook)});\n`,
+    );
+    return { NODE_OPTIONS: `--import=${join(dir, 'block.mjs')}` };
+  }
+
+  it('prints what oclif prints, with the same exit code, without loading oclif', async () => {
+    const blocked = withoutOclif();
+    for (const args of cases) {
+      const fast = await kit(args, { cwd: root, env: blocked });
+      const oclif = await kit(args, { cwd: root, env: { KIT_FAST: '0' } });
+      expect(comparable(fast), args.join(' ')).toEqual(comparable(oclif));
+    }
+  });
+
+  it('outside a repository too', async () => {
+    const outside = makeTempDir('kit-fast-outside-');
+    const blocked = withoutOclif();
+    for (const args of [['check'], ['status', '--json'], ['check', '--json']]) {
+      const fast = await kit(args, { cwd: outside, env: blocked });
+      const oclif = await kit(args, { cwd: outside, env: { KIT_FAST: '0' } });
+      expect(comparable(fast), args.join(' ')).toEqual(comparable(oclif));
+      expect(fast.exitCode).not.toBe(0);
+    }
+  });
+});
