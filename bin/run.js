@@ -6,18 +6,21 @@ process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 
 // Help into a pipe (what agents read) comes from dist/help/, rendered by oclif at build time
 // (scripts/build.mjs): no need to load oclif for it. A terminal, or anything unusual, goes through oclif.
-if (!process.stdout.isTTY && process.env.KIT_HELP_CACHE !== '0') {
+if (
+  !process.stdout.isTTY &&
+  process.env.KIT_HELP_CACHE !== '0' &&
+  process.env.OCLIF_COLUMNS === undefined &&
+  process.env.FORCE_COLOR === undefined
+) {
   const args = process.argv.slice(2);
-  const words =
-    args[0] === 'help' ? args.slice(1) : args.at(-1) === '--help' || args.at(-1) === '-h' ? args.slice(0, -1) : null;
+  const words = args[0] === 'help' ? args.slice(1) : args.at(-1) === '--help' ? args.slice(0, -1) : null;
   if (words && words.every((word) => /^[a-z]+$/.test(word))) {
     const { readFileSync } = await import('node:fs');
     let text = null;
     try {
-      text = readFileSync(
-        new URL(`../dist/help/${words.length > 0 ? words.join(':') : 'kit'}.txt`, import.meta.url),
-        'utf8',
-      );
+      // The root page is _kit.txt: no command word can name it.
+      const page = words.length > 0 ? words.join(':') : '_kit';
+      text = readFileSync(new URL(`../dist/help/${page}.txt`, import.meta.url), 'utf8');
     } catch {
       text = null;
     }
@@ -33,6 +36,7 @@ if (!process.stdout.isTTY && process.env.KIT_HELP_CACHE !== '0') {
     }
   }
 }
+
 // `kit check` and `kit status --json` in their plain forms run without oclif (dist/fast.js, src/fast.ts):
 // the same services and output, without the ~60 ms of loading oclif. Anything else goes to oclif.
 let handled = false;

@@ -74,7 +74,7 @@ async function renderHelp(ids) {
   await Promise.all(
     [null, ...ids].map(async (id) => {
       const text = await render(id ? id.split(':') : []);
-      writeFileSync(join(helpDir, `${id ?? 'kit'}.txt`), text.replaceAll(userAgent, '{{userAgent}}'));
+      writeFileSync(join(helpDir, `${id ?? '_kit'}.txt`), text.replaceAll(userAgent, '{{userAgent}}'));
     }),
   );
 }

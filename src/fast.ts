@@ -36,7 +36,8 @@ function parseFlags(args: readonly string[], booleans: readonly string[], valued
     }
     if (!valued.includes(flag)) return null;
     const value = inline ?? args[++index];
-    if (value === undefined || value === '' || (inline === undefined && value.startsWith('-'))) return null;
+    // A value that looks like a flag is oclif's to judge (it reports it as a missing value).
+    if (value === undefined || value === '' || value.startsWith('-')) return null;
     if (flag === '--feature') parsed.feature = value;
     else if (flag === '--format') parsed.format = value;
   }
@@ -54,7 +55,12 @@ function printText(text: string): void {
 /** Runs the command when this path can; its exit code, or null to hand the command line to oclif. */
 export async function runFast(argv: readonly string[]): Promise<number | null> {
   const [command, ...args] = argv;
-  if (process.env.KIT_FAST === '0') return null;
+  // DEBUG adds stack traces to errors: that is the full command's job.
+  if (process.env.KIT_FAST === '0' || process.env.DEBUG) return null;
+  // A reader that stops early (`| head`) is not an error, as in oclif.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   if (command === 'check') {
     const parsed = parseFlags(args, ['--json', '--strict'], ['--feature', '--format']);
     if (!parsed || (parsed.format !== undefined && !['text', 'json', 'github'].includes(parsed.format))) return null;

@@ -308,6 +308,11 @@ function lastLine(text: string): string {
   return (cause ?? lines.at(-1) ?? 'no message').replace(/^(fatal|error):\s*/, '');
 }
 
+/** Drops this clone's record of a claim of its own that the remote no longer has. */
+export async function forgetOwnClaim(git: Git, remote: string, claim: { feature: string; wp: string }): Promise<void> {
+  await git.spawnGit(['update-ref', '-d', `${ownClaimsPrefix(remote)}${claim.feature}/${claim.wp}`]);
+}
+
 /** Keeps the claim record this clone just published where kit sync keeps fetched ones, so it is not news. */
 export async function rememberPublishedClaim(
   git: Git,
@@ -417,4 +422,30 @@ export async function releaseClaim(
     await git.spawnGit(['update-ref', '-d', `${local}${claim.feature}/${claim.wp}`]);
   }
   return 'released';
+}
+
+/**
+ * True when every commit in `from..to` is one of kit's lane commits: a subject starting with `kit: `, one
+ * parent, and changes only under the specs dir. What else is there is the user's, which kit never pushes
+ * on its own (a subject alone could be anyone's).
+ */
+export async function onlyLaneCommits(git: Git, from: string, to: string, specsDir: string): Promise<boolean> {
+  const result = await git.spawnGit([
+    'log',
+    '--format=%x01%P%x02%s',
+    '--name-only',
+    '--no-renames',
+    '-z',
+    `${from}..${to}`,
+  ]);
+  if (result.exitCode !== 0) return false;
+  const prefix = `${specsDir.replace(/\/+$/, '')}/`;
+  for (const record of result.stdout.toString('utf8').split('\x01').filter(Boolean)) {
+    const [head = '', ...rest] = record.split('\0');
+    const [parents = '', subject = ''] = head.split('\x02');
+    const paths = rest.map((path) => path.trim()).filter(Boolean);
+    if (!subject.startsWith('kit: ') || parents.trim().split(' ').length !== 1) return false;
+    if (paths.some((path) => !path.startsWith(prefix))) return false;
+  }
+  return true;
 }

@@ -19,7 +19,7 @@ import { checkoutGitDir } from './checkout.js';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing } from './git.js';
 import { withLock } from './lock.js';
-import { fetchBranch, pushWithLease } from './remote.js';
+import { fetchBranch, onlyLaneCommits, pushWithLease } from './remote.js';
 import { kitStateDir, type Workspace } from './workspace.js';
 
 export interface WorkPackageWrite {
@@ -288,7 +288,12 @@ async function publishLaneCommit(
     // The lane commit goes as it is only when it sits right on what the remote has; otherwise the change is
     // made again on the remote's tip, so commits of the user's own that were never pushed stay local.
     let candidate = local.commit;
-    if (seen !== local.parent) {
+    // Also as it is when all that lies between is kit's own lane commits (made offline, say).
+    const onTop =
+      seen === local.parent ||
+      ((await git.isAncestor(seen, local.parent)) &&
+        (await onlyLaneCommits(workspace.git, seen, local.parent, workspace.config.specsDir)));
+    if (!onTop) {
       try {
         candidate = (await buildLaneCommit(git, write, seen, null, stateDir, workspace)).commit;
       } catch (error) {

@@ -548,11 +548,32 @@ async function gatherCandidates(
   // A WP branch that exists only on the remote (the work was done on another machine) is merged from
   // there, when it holds work beyond the target; a branch there at its claim's base holds nothing yet.
   const tips = new Map(localTips);
+  const checkedOut = remoteTips.size > 0 ? await context.workspace.git.worktrees() : [];
   for (const [ref, sha] of remoteTips) {
     const branch = ref.slice(`refs/remotes/${remote}/`.length);
-    if (tips.has(branch) || (await git.isAncestor(sha, target))) continue;
-    // Made a local branch (create-only), so the landing's checks and the cleanup treat it like any WP's.
-    if (await git.compareAndSwapRef(`refs/heads/${branch}`, sha, null)) tips.set(branch, sha);
+    const local = tips.get(branch);
+    if (local === sha) continue;
+    if (local === undefined) {
+      if (await git.isAncestor(sha, target)) continue;
+      // Made a local branch (create-only), so the landing's checks and the cleanup treat it like any WP's.
+      if (await git.compareAndSwapRef(`refs/heads/${branch}`, sha, null)) tips.set(branch, sha);
+      continue;
+    }
+    if (await git.isAncestor(sha, local)) continue; // this clone has all of it, and more
+    // The remote's copy has commits this clone's lacks: merging the local one would drop them.
+    const worktree = checkedOut.find((entry) => entry.branch === branch);
+    if ((await git.isAncestor(local, sha)) && !worktree) {
+      if (await git.compareAndSwapRef(`refs/heads/${branch}`, sha, local)) {
+        tips.set(branch, sha);
+        continue;
+      }
+    }
+    throw new KitError(`${branch} on ${remote} has commits this clone's ${branch} lacks`, {
+      hint: worktree
+        ? `bring them into ${worktree.path} (git -C ${worktree.path} pull ${remote} ${branch}), then run kit merge again`
+        : `the two have diverged: merge ${remote}/${branch} into ${branch} (or run kit merge in the clone that has all of it)`,
+      exitCode: ExitCode.invalidInput,
+    });
   }
   // WPs another clone merged (their archive refs fetched by kit sync) count as landed here too.
   for (const [ref, sha] of remoteArchived) {

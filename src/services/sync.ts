@@ -14,6 +14,8 @@ import {
   readPendingClaims,
   readRemoteClaims,
   type RemoteClaim,
+  forgetOwnClaim,
+  onlyLaneCommits,
   rememberPublishedClaim,
   updatePendingClaims,
   writeLastSync,
@@ -93,7 +95,13 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
     .filter((claim) => seen.get(key(claim)) !== claim.commit)
     .filter((claim) => !claim.own)
     .map(({ commit: _commit, own: _own, ...claim }) => claim);
-  result.claims.released = before.filter((claim) => !now.has(key(claim))).map(({ feature, wp }) => ({ feature, wp }));
+  // This clone's own claims that ended (its merge removed them) are not news from other machines.
+  result.claims.released = before
+    .filter((claim) => !now.has(key(claim)) && !claim.own)
+    .map(({ feature, wp }) => ({ feature, wp }));
+  for (const claim of before) {
+    if (claim.own && !now.has(key(claim))) await forgetOwnClaim(workspace.git, remote, claim);
+  }
 
   const waiting: PendingClaim[] = [];
   const git = new GitPlumbing(workspace.git);
@@ -155,10 +163,9 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
     } else if (localTip && remoteTip && ahead > 0 && workspace.config.laneStore === 'target') {
       // Lane commits made offline go out as a fast-forward, but only when kit's own lane commits are all
       // there is: commits of the user's that were never pushed are theirs to publish.
-      const subjects = (await git.output(['log', '--format=%s', `${remoteTip}..${localTip}`]))
-        .split('\n')
-        .filter(Boolean);
-      const own = subjects.filter((subject) => !subject.startsWith('kit: '));
+      const own = (await onlyLaneCommits(workspace.git, remoteTip, localTip, workspace.config.specsDir))
+        ? []
+        : ['commits'];
       if (own.length > 0) {
         result.targets.push({
           branch,
@@ -166,7 +173,7 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
           behind,
           remoteTip,
           action: 'ahead',
-          detail: `${own.length} commit${own.length === 1 ? '' : 's'} of your own on ${branch} are not on ${remote}; kit publishes only its lane commits: push yours when ready (git push ${remote} ${branch})`,
+          detail: `commits of your own on ${branch} are not on ${remote}; kit publishes only its lane commits: push yours when ready (git push ${remote} ${branch})`,
         });
         continue;
       }

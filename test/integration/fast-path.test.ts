@@ -4,11 +4,11 @@
  * for the errors a user can fix; KIT_FAST=0 forces the oclif path for the comparison.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kit, type KitRun, makeTempDir } from '../helpers/repo.js';
+import { childEnv, kit, KIT_BIN, type KitRun, makeTempDir } from '../helpers/repo.js';
 import { makeSharedRepo, missionMeta } from '../helpers/spec-kitty-3.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 function write(root: string, path: string, text: string): void {
   mkdirSync(dirname(join(root, path)), { recursive: true });
@@ -33,6 +33,11 @@ describe('the fast path of check and status --json', () => {
     write(root, 'kitty-specs/001-first/tasks/WP01-one.md', wp('WP01', 'done'));
     write(root, 'kitty-specs/001-first/tasks/WP02-two.md', wp('WP02', 'doing', ['WP01']));
     write(root, 'kitty-specs/002-second/tasks/WP01-one.md', wp('WP01', 'planned', ['WP09']));
+    // Enough WPs that status --json is larger than a pipe's buffer (the early-reader case needs that).
+    for (let index = 1; index <= 400; index++) {
+      const id = `WP${String(index).padStart(3, '0')}`;
+      write(root, `kitty-specs/003-many/tasks/${id}-w.md`, wp(id, 'done'));
+    }
     execFileSync('git', ['add', '-A'], { cwd: root });
     execFileSync('git', ['commit', '-q', '-m', 'plan'], { cwd: root });
   });
@@ -55,12 +60,27 @@ describe('the fast path of check and status --json', () => {
     ['status', '--json', '--feature', 'nope'],
   ];
 
+  it('a reader that stops early is not an error (exit 0, nothing on stderr), as with oclif', () => {
+    for (const env of [{}, { KIT_FAST: '0' }]) {
+      const stderrFile = join(makeTempDir('kit-epipe-'), 'stderr.txt');
+      // `| head -c 10`, as an agent peeking at the output would: kit's later writes hit a closed pipe.
+      const script = `"${process.execPath}" "${KIT_BIN}" status --json 2>"${stderrFile}" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`;
+      const code = spawnSync('bash', ['-c', script], { cwd: root, env: childEnv(env), encoding: 'utf8' }).stdout.trim();
+      expect({ code, stderr: readFileSync(stderrFile, 'utf8') }, JSON.stringify(env)).toEqual({
+        code: '0',
+        stderr: '',
+      });
+    }
+  });
+
   it('hands every other command line to oclif', async () => {
     const blocked = withoutOclif();
     for (const args of [
       ['check', '--bogus'],
       ['status', '--sync', '--json'],
       ['check', '--feature'],
+      ['check', '--feature=--strict'],
+      ['status', '--json', '--feature=-f'],
     ]) {
       const run = await kit(args, { cwd: root, env: blocked });
       expect(run.stderr, args.join(' ')).toContain('oclif is blocked');

@@ -362,3 +362,57 @@ describe('3.x', () => {
     }
   });
 });
+
+describe('second review: offline lane commits, spoofed subjects, stale WP branch copies', () => {
+  it('a lane commit made offline goes out with the next online move, as it is', async () => {
+    const origin = makeOrigin({ wps: ['WP01', 'WP02'] });
+    const a = cloneOrigin(origin.url, 'agent-a');
+    const restore = takeOffline(origin);
+    await ok(a, ['move', 'WP01', '--to', 'doing', '--force']);
+    restore();
+    const online = await ok(a, ['move', 'WP02', '--to', 'doing', '--force']);
+    expect(online.stdout).toMatch(/published to origin$/m);
+    expect(online.stdout).not.toMatch(/other clones/);
+    expect(laneOn(origin.path, 'main', 'WP01')).toBe('doing');
+    expect(laneOn(origin.path, 'main', 'WP02')).toBe('doing');
+    expect(tipIn(origin.path, 'refs/heads/main')).toBe(tipIn(a.root, 'refs/heads/main'));
+  });
+
+  it('a commit of the user whose subject starts with "kit: " is still theirs: kit sync does not push it', async () => {
+    const origin = makeOrigin({ wps: ['WP01'] });
+    const a = cloneOrigin(origin.url, 'agent-a');
+    writeFileSync(join(a.root, 'wip.txt'), 'not ready\n');
+    a.git(['add', 'wip.txt']);
+    a.git(['commit', '-q', '-m', 'kit: experiment, not ready to share']);
+    const synced = resultOf<SyncResult>(await ok(a, ['sync', '--json']));
+    expect(synced.targets[0]).toMatchObject({ branch: 'main', action: 'ahead' });
+    expect(hasFile(origin.path, 'main', 'wip.txt')).toBe(false);
+  });
+
+  it('kit merge takes the newer copy of a WP branch from origin over an older local one', async () => {
+    const origin = makeOrigin({ wps: ['WP01'] });
+    const a = cloneOrigin(origin.url, 'agent-a');
+    const b = cloneOrigin(origin.url, 'agent-b');
+    const started = await ok(a, ['implement', 'WP01']);
+    const worktree = started.stdout.trim();
+    writeFileSync(join(worktree, 'one.txt'), 'one\n');
+    git(worktree, ['add', 'one.txt']);
+    git(worktree, ['commit', '-q', '-m', 'one']);
+    await ok(a, ['move', 'WP01', '--to', 'for_review']);
+    // B's refused merge leaves a local copy of the branch at that first commit.
+    b.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+    expect((await b.kit(['merge'])).exitCode).not.toBe(0);
+    // A goes on: a second commit, handed in again (origin's branch moves on), approved.
+    await ok(a, ['move', 'WP01', '--to', 'doing', '--note', 'one more thing']);
+    writeFileSync(join(worktree, 'two.txt'), 'two\n');
+    git(worktree, ['add', 'two.txt']);
+    git(worktree, ['commit', '-q', '-m', 'two']);
+    await ok(a, ['move', 'WP01', '--to', 'for_review']);
+    await ok(a, ['review', 'WP01', '--approve']);
+    b.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+    const merged = resultOf<MergeResult>(await ok(b, ['merge', '--json']));
+    expect(merged.outcome).toBe('merged');
+    expect(hasFile(origin.path, 'main', 'one.txt')).toBe(true);
+    expect(hasFile(origin.path, 'main', 'two.txt')).toBe(true);
+  });
+});
