@@ -2,8 +2,8 @@
  * Facts about a checkout (the main one or a linked worktree) that git leaves on disk rather than
  * reports through a command: where its git dir is, and whether an operation is half done there.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 
 /** The git dir of a checkout: `.git` itself, or for a linked worktree the dir its `.git` file points at. */
 export function checkoutGitDir(checkout: string): string {
@@ -58,5 +58,69 @@ export function sameFileIn(first: string, second: string, path: string): boolean
     return readFileSync(join(first, path)).equals(readFileSync(join(second, path)));
   } catch {
     return false;
+  }
+}
+
+/** Variables that change how git finds a repository: with any of them set, only git can tell. */
+const DISCOVERY_VARIABLES = [
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_COMMON_DIR',
+  'GIT_CEILING_DIRECTORIES',
+  'GIT_DISCOVERY_ACROSS_FILESYSTEM',
+  'GIT_INDEX_FILE',
+];
+
+/**
+ * What `git rev-parse --show-toplevel --git-common-dir --git-dir` answers, read from disk for the plain
+ * layouts: a `.git` directory, or a linked worktree's `.git` file and its `commondir`. A command that needs
+ * no other git process (kit check) then starts none. Anything unusual (the variables above, a repository
+ * owned by someone else, `core.worktree` or `core.bare` in its config, no `.git` up to the root, a cwd
+ * inside a git dir) gives undefined, and the caller asks git.
+ */
+export function locateOnDisk(cwd: string): { toplevel: string; commonDir: string; gitDir: string } | undefined {
+  if (DISCOVERY_VARIABLES.some((name) => process.env[name] !== undefined)) return undefined;
+  let dir: string;
+  try {
+    dir = realpathSync(cwd);
+  } catch {
+    return undefined;
+  }
+  if (dir.split(sep).includes('.git')) return undefined;
+  for (;;) {
+    const dotGit = join(dir, '.git');
+    const stat = statSync(dotGit, { throwIfNoEntry: false });
+    if (stat) {
+      let gitDir: string;
+      if (stat.isDirectory()) gitDir = dotGit;
+      else if (stat.isFile()) {
+        const pointer = /^gitdir: (.+)$/m.exec(readTextOrEmpty(dotGit))?.[1]?.trim();
+        if (!pointer) return undefined;
+        gitDir = resolve(dir, pointer);
+      } else return undefined;
+      const common = readTextOrEmpty(join(gitDir, 'commondir')).trim();
+      const commonDir = common ? resolve(gitDir, common) : gitDir;
+      if (!existsSync(join(gitDir, 'HEAD')) || !existsSync(join(commonDir, 'objects'))) return undefined;
+      // git refuses a repository another user owns (safe.directory): let it say so.
+      const owner = statSync(commonDir, { throwIfNoEntry: false });
+      if (!owner || (typeof process.getuid === 'function' && owner.uid !== process.getuid())) return undefined;
+      if (/^\s*(worktree|bare\s*=\s*true)/im.test(readTextOrEmpty(join(commonDir, 'config')))) return undefined;
+      try {
+        return { toplevel: dir, commonDir: realpathSync(commonDir), gitDir: realpathSync(gitDir) };
+      } catch {
+        return undefined;
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function readTextOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }

@@ -330,7 +330,8 @@ function buildFeature(
       message: found.message,
     });
   }
-  for (const entry of [...entries].sort((a, b) => a.file.localeCompare(b.file))) {
+  // By path, in code-point order: localeCompare would load ICU's collator for 2,000 comparisons.
+  for (const entry of [...entries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
     const { file, fileName, folder } = entry;
     const report = (kind: Problem['kind'], line: number | null, message: string) =>
       problems.push({

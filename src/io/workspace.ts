@@ -6,7 +6,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, KitError } from '../errors.js';
-import { checkedOutBranchOnDisk } from './checkout.js';
+import { checkedOutBranchOnDisk, locateOnDisk } from './checkout.js';
 import { DEFAULT_CONFIG, type KitConfig, readConfig } from './config.js';
 import { resolveInside } from './files.js';
 import { Git } from './git.js';
@@ -30,7 +30,8 @@ export interface Workspace {
 /** Finds the repository around cwd; outside one, a clear error (exit 3). */
 export async function openWorkspace(cwd: string, options: { ignoreConfig?: boolean } = {}): Promise<Workspace> {
   const here = new Git(cwd);
-  const located = await here.locate();
+  // The plain layouts are read from disk; git answers for the rest (and for "not a repository").
+  const located = locateOnDisk(cwd) ?? (await here.locate());
   if (!located) {
     throw new KitError(`not inside a git repository (${cwd})`, {
       hint: 'run kit from inside your project, or create one with `git init`',
