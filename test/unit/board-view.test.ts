@@ -64,6 +64,23 @@ describe('board view', () => {
     expect(board.columns[1]?.cards.map((card) => card.label)).toEqual(['WP02']);
   });
 
+  it('shows a canceled 3.x WP apart: in no lane, named in the header; other 3.x lanes as marks', () => {
+    const data = status(
+      feature('001-x', [
+        wp('WP01', 'done', { statusLane: 'done' }),
+        wp('WP02', 'done', { statusLane: 'canceled' }),
+        wp('WP03', 'for_review', { statusLane: 'approved' }),
+      ]),
+    );
+    const board = view({ columns: 100, rows: 30 }, data, '001-x');
+    const cards = (lane: string) =>
+      board.columns.find((column) => column.lane === lane)?.cards.map((card) => card.label);
+    expect(cards('done')).toEqual(['WP01']);
+    expect(cards('for_review')).toEqual(['WP03']);
+    expect(board.header.info).toContain('canceled: WP02');
+    expect(cardMarks(data.features[0]?.workPackages[2] as never, NOW).map((mark) => mark.text)).toContain('approved');
+  });
+
   it('cuts titles to the lane width', () => {
     const data = status(feature('001-x', [wp('WP01', 'doing', { title: 'x'.repeat(80) })]));
     const card = view({ columns: 100, rows: 30 }, data).columns[1]?.cards[0];

@@ -133,11 +133,13 @@ export function matchesFilter(card: BoardCard, filter: string): boolean {
   return words.every((word) => haystack.includes(word));
 }
 
-/** The cards of each lane in view, in board order (feature order, then WP order), filtered. */
+/** The cards of each lane in view, in board order (feature order, then WP order), filtered; canceled WPs apart. */
 export function boardColumns(status: StatusResult, scope: string | null, filter: string): BoardColumns {
   const columns = Object.fromEntries(LANES.map((lane) => [lane, [] as BoardCard[]])) as BoardColumns;
   for (const feature of featuresInScope(status, scope)) {
     for (const wp of feature.workPackages) {
+      // A canceled 3.x WP is shown apart (the header names it), not as finished work in DONE.
+      if (wp.statusLane === 'canceled') continue;
       const card = { key: cardKey(feature.id, wp.id), feature, wp };
       if (matchesFilter(card, filter)) columns[wp.lane].push(card);
     }

@@ -169,6 +169,13 @@ function headerView(status: StatusResult, state: BoardState, width: number, noti
   let info = `view ${position}/${views.length} (⇥ next)`;
   if (state.editingFilter) info = `filter: ${state.filter}▏`;
   else if (state.filter) info = `filter: ${state.filter} (/ to edit)`;
+  // Canceled 3.x WPs are in no lane: the header names them.
+  const canceled = features.flatMap((scoped) =>
+    scoped.workPackages
+      .filter((wp) => wp.statusLane === 'canceled')
+      .map((wp) => (all ? `${scoped.id.slice(0, 3)} ${wp.id}` : wp.id)),
+  );
+  if (canceled.length > 0) info += ` · canceled: ${canceled.join(', ')}`;
   return {
     title: cut(`kit · ${title}`, Math.max(1, width - displayWidth(bar) - 1)),
     progress: bar,
