@@ -37,6 +37,19 @@ if (
   }
 }
 
+// Ctrl-C and SIGTERM from the first moment: whatever children kit has started by then are reaped before it
+// ends, as 128 + the signal's number (src/io/git-shell.ts keeps the shells in this registry).
+globalThis[Symbol.for('kit.signalsHandled')] = true;
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.once(signal, () => {
+    const shells = globalThis[Symbol.for('kit.gitShells')];
+    void Promise.all([...(shells ?? [])].map((shell) => shell.close())).finally(() => process.exit(code));
+  });
+}
+
 // `kit check` and `kit status --json` in their plain forms run without oclif (dist/fast.js, src/fast.ts):
 // the same services and output, without the ~60 ms of loading oclif. Anything else goes to oclif.
 let handled = false;

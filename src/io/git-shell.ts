@@ -59,12 +59,16 @@ export async function closeGitShells(): Promise<void> {
   await Promise.all([...liveShells()].map((shell) => shell.close()));
 }
 
-let signalsHandled = false;
+const SIGNALS_HANDLED = Symbol.for('kit.signalsHandled');
 
-/** Ctrl-C or SIGTERM: reap the shells, then end as the signal would have (128 + its number). */
+/**
+ * Ctrl-C or SIGTERM: reap the shells, then end as the signal would have (128 + its number). bin/run.js
+ * installs this before anything starts; a kit module run some other way installs it with its first shell.
+ */
 function handleSignals(): void {
-  if (signalsHandled) return;
-  signalsHandled = true;
+  const store = globalThis as unknown as Record<symbol, boolean | undefined>;
+  if (store[SIGNALS_HANDLED]) return;
+  store[SIGNALS_HANDLED] = true;
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
@@ -93,9 +97,6 @@ export class GitShell {
     shell.stdin.on('error', (error: Error) => this.fail(error));
     shell.on('error', (error: Error) => this.fail(error));
     shell.on('exit', () => this.fail(new Error('the shell that runs git exited')));
-    // Ctrl-C reaches the whole process group: the shell must outlive it to reap its jobs (which, being
-    // background jobs of a non-interactive shell, ignore SIGINT already) once kit closes it.
-    shell.stdin.write("trap '' INT\n");
     this.idle();
     liveShells().add(this);
   }
@@ -130,8 +131,12 @@ export class GitShell {
   static start(env: NodeJS.ProcessEnv): GitShell | null {
     if (process.platform === 'win32' || process.env.KIT_GIT_SHELL === '0' || !existsSync(SHELL)) return null;
     try {
+      // Before the shell exists: a signal must never find a child and no handler to reap it.
+      handleSignals();
       const directory = mkdtempSync(join(tmpdir(), 'kit-git-'));
-      const shell = spawn(SHELL, ['-s'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      // SIGINT ignored from the shell's first instruction (an ignored signal survives exec): Ctrl-C reaches
+      // the whole process group, and the shell must outlive it to reap its jobs once kit closes it.
+      const shell = spawn(SHELL, ['-c', `trap '' INT; exec ${SHELL} -s`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       const gitShell = new GitShell(shell, directory);
       process.once('exit', () => {
         // The last resort when kit exits without closeGitShells (process.exit): the shell still waits
@@ -145,7 +150,6 @@ export class GitShell {
         }
         rmSync(directory, { recursive: true, force: true });
       });
-      handleSignals();
       return gitShell;
     } catch {
       return null;

@@ -18,7 +18,7 @@ interface Finished {
 }
 
 function processGroup(pgid: number): string[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
+  const out = execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,ppid=,args='], { encoding: 'utf8' });
   return out
     .split('\n')
     .map((line) => line.trim())
@@ -35,10 +35,11 @@ function runKit(cwd: string, args: readonly string[], interrupt = false): Promis
     });
     const pgid = child.pid ?? -1;
     let exited = false;
-    // Ctrl-C as a terminal sends it: to the whole process group, once kit has started running git.
+    // Ctrl-C as a terminal sends it: to the whole process group, once kit runs git jobs (kit, its shell and
+    // a job: the shell ignores SIGINT from its first instruction, so with a job running it already does).
     const poll = () => {
       if (exited) return;
-      if (processGroup(pgid).length > 1) process.kill(-pgid, 'SIGINT');
+      if (processGroup(pgid).length > 2) process.kill(-pgid, 'SIGINT');
       else setTimeout(poll, 5);
     };
     if (interrupt) poll();
