@@ -37,10 +37,8 @@ export async function pushCreateOnly(
     ...refs.map(({ ref, commit }) => `${commit}:${ref}`),
   ];
   const result = await git.spawnGit(args);
-  const out = result.stdout.toString('utf8');
-  const lines = out.split('\n').filter((line) => /^[*+\-! =]\t/.test(line));
   if (result.exitCode === 0) return { kind: 'pushed' };
-  const rejected = lines.filter((line) => line.startsWith('!'));
+  const rejected = rejectedLines(result);
   if (rejected.length > 0) {
     // With --atomic every ref of a failed push is listed. A ref that exists there says "stale info" (the
     // lease saw it); in a dead heat both pushes pass the lease and the server's own ref transaction turns
@@ -51,20 +49,15 @@ export async function pushCreateOnly(
     if (stale.length > 0 || lostRace) {
       const named = stale.map((line) => line.split('\t')[1]?.split(':')[1] ?? '');
       if (lostRace?.[1]) named.push(lostRace[1]);
-      const reason = stale[0]?.split('\t')[2]?.trim() ?? 'reference already exists';
+      const reason = statusOf(stale[0]) ?? 'reference already exists';
       return { kind: 'rejected', refs: [...new Set(named.filter(Boolean))], reason };
     }
-    // Anything else is the server's own refusal; its words come on stderr as "remote: ..." lines.
-    const said = result.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('remote:'))
-      .map((line) => line.replace(/^remote:\s*/, '').trim())
-      .filter(Boolean);
-    const status = rejected.find((line) => !/atomic push failed/.test(line)) ?? rejected[0] ?? '';
-    const reason = [status.split('\t')[2]?.trim(), ...said].filter(Boolean).join('; ');
+    // Anything else is the server's own refusal.
+    const status = rejected.find((line) => !/atomic push failed/.test(line)) ?? rejected[0];
+    const reason = [statusOf(status), ...serverSaid(result.stderr)].filter(Boolean).join('; ');
     return { kind: 'refused', reason: reason || 'the remote declined the push' };
   }
-  return { kind: 'offline', reason: lastLine(result.stderr) };
+  return { kind: 'offline', reason: gitCause(result.stderr) };
 }
 
 /** The ref a claim's record lives under on the remote: who took the WP, from where, when. */
@@ -128,12 +121,12 @@ export async function fetchBranch(
   branch: string,
 ): Promise<{ kind: 'fetched'; tip: string | null } | { kind: 'offline'; reason: string }> {
   const tracking = `refs/remotes/${remote}/${branch}`;
-  const listed = await git.spawnGit(['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
-  if (listed.exitCode !== 0) return { kind: 'offline', reason: lastLine(listed.stderr) };
-  const tip = listed.stdout.toString('utf8').split(/\s+/)[0] || null;
+  const listed = await listRemoteRefs(git, remote, [`refs/heads/${branch}`]);
+  if (!listed.ok) return { kind: 'offline', reason: listed.reason };
+  const tip = listed.tips.get(`refs/heads/${branch}`) ?? null;
   if (!tip) return { kind: 'fetched', tip: null };
   const fetched = await git.spawnGit(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:${tracking}`]);
-  if (fetched.exitCode !== 0) return { kind: 'offline', reason: lastLine(fetched.stderr) };
+  if (fetched.exitCode !== 0) return { kind: 'offline', reason: gitCause(fetched.stderr) };
   return { kind: 'fetched', tip };
 }
 
@@ -152,7 +145,7 @@ export async function fetchShared(git: Git, remote: string): Promise<{ ok: true 
     `+refs/kit/claims/*:${remoteClaimsPrefix(remote)}*`,
     `+refs/kit/archive/*:${remoteArchivePrefix(remote)}*`,
   ]);
-  return result.exitCode === 0 ? { ok: true } : { ok: false, reason: lastLine(result.stderr) };
+  return result.exitCode === 0 ? { ok: true } : { ok: false, reason: gitCause(result.stderr) };
 }
 
 /**
@@ -233,15 +226,12 @@ export async function pushFastForward(git: Git, remote: string, branch: string, 
     await git.spawnGit(['update-ref', `refs/remotes/${remote}/${branch}`, commit]);
     return { kind: 'pushed' };
   }
-  const lines = result.stdout
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('!'));
-  if (lines.length === 0) return { kind: 'offline', reason: lastLine(result.stderr) };
+  const lines = rejectedLines(result);
+  if (lines.length === 0) return { kind: 'offline', reason: gitCause(result.stderr) };
   if (lines.some((line) => /non-fast-forward|fetch first/.test(line))) {
-    return { kind: 'rejected', refs: [ref], reason: lines[0]?.split('\t')[2]?.trim() ?? 'rejected' };
+    return { kind: 'rejected', refs: [ref], reason: statusOf(lines[0]) ?? 'rejected' };
   }
-  return { kind: 'refused', reason: lines[0]?.split('\t')[2]?.trim() ?? lastLine(result.stderr) };
+  return { kind: 'refused', reason: statusOf(lines[0]) ?? gitCause(result.stderr) };
 }
 
 /** Fetches the remote's branches whose names start with `prefix` into `refs/remotes/<remote>/`. */
@@ -257,7 +247,7 @@ export async function fetchBranchesStartingWith(
     remote,
     `+refs/heads/${prefix}*:refs/remotes/${remote}/${prefix}*`,
   ]);
-  return result.exitCode === 0 ? { ok: true } : { ok: false, reason: lastLine(result.stderr) };
+  return result.exitCode === 0 ? { ok: true } : { ok: false, reason: gitCause(result.stderr) };
 }
 
 /** Pushes `commit` to `branch` on `remote` only if the branch is still at `expected` (null: absent). */
@@ -277,29 +267,61 @@ export async function pushWithLease(
     `${commit}:${ref}`,
   ]);
   if (result.exitCode === 0) return { kind: 'pushed' };
-  const lines = result.stdout
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('!'));
-  if (lines.length === 0) return { kind: 'offline', reason: lastLine(result.stderr) };
+  const lines = rejectedLines(result);
+  if (lines.length === 0) return { kind: 'offline', reason: gitCause(result.stderr) };
   // A dead heat: both pushes passed the lease, and the server's ref update turned the later one down.
   const lostRace = /cannot lock ref '[^']+': (is at \S+ but expected|reference already exists)/.test(result.stderr);
   if (lostRace || lines.some((line) => /stale info|fetch first|non-fast-forward/.test(line))) {
-    return { kind: 'rejected', refs: [ref], reason: lines[0]?.split('\t')[2]?.trim() ?? 'rejected' };
+    return { kind: 'rejected', refs: [ref], reason: statusOf(lines[0]) ?? 'rejected' };
   }
-  const said = result.stderr
+  return { kind: 'refused', reason: [statusOf(lines[0]), ...serverSaid(result.stderr)].filter(Boolean).join('; ') };
+}
+
+/** `git push --porcelain`'s lines for refs it did not update (`!`): ref, then status. */
+function rejectedLines(result: { stdout: Buffer }): string[] {
+  return result.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('!'));
+}
+
+/** The status of a porcelain ref line (`[rejected] (stale info)`), or undefined. */
+function statusOf(line: string | undefined): string | undefined {
+  return line?.split('\t')[2]?.trim() || undefined;
+}
+
+/** What the server itself said (a hook's message, a host rule): git prints it as `remote: ...` lines. */
+function serverSaid(stderr: string): string[] {
+  return stderr
     .split('\n')
     .filter((line) => line.startsWith('remote:'))
     .map((line) => line.replace(/^remote:\s*/, '').trim())
     .filter(Boolean);
-  return { kind: 'refused', reason: [lines[0]?.split('\t')[2]?.trim(), ...said].filter(Boolean).join('; ') };
+}
+
+/**
+ * The tips of these refs on `remote` (one `ls-remote`); refs it does not have are absent from the map.
+ */
+export async function listRemoteRefs(
+  git: Git,
+  remote: string,
+  refs: readonly string[],
+): Promise<{ ok: true; tips: Map<string, string> } | { ok: false; reason: string }> {
+  const listed = await git.spawnGit(['ls-remote', remote, ...refs]);
+  if (listed.exitCode !== 0) return { ok: false, reason: gitCause(listed.stderr) };
+  const tips = new Map<string, string>();
+  for (const line of listed.stdout.toString('utf8').split('\n')) {
+    const [sha, name] = line.split('\t');
+    if (sha && name && refs.includes(name)) tips.set(name, sha);
+  }
+  return { ok: true, tips };
 }
 
 /**
  * What git said went wrong, in one line: its first `fatal:` or `error:` line (the cause), not the advice
  * that follows ("Please make sure you have the correct access rights and the repository exists.").
  */
-function lastLine(text: string): string {
+function gitCause(text: string): string {
   const lines = text
     .split('\n')
     .map((line) => line.trim())
@@ -394,18 +416,9 @@ export async function releaseClaim(
 ): Promise<'released' | 'kept' | 'none' | 'offline'> {
   const ref = claimRef(claim.feature, claim.wp);
   const branchRef = `refs/heads/${claim.branch}`;
-  const listed = await git.spawnGit(['ls-remote', remote, ref, branchRef]);
-  if (listed.exitCode !== 0) return 'offline';
-  const tips = new Map(
-    listed.stdout
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [sha = '', name = ''] = line.split('\t');
-        return [name, sha] as const;
-      }),
-  );
+  const listed = await listRemoteRefs(git, remote, [ref, branchRef]);
+  if (!listed.ok) return 'offline';
+  const { tips } = listed;
   const claimTip = tips.get(ref);
   const branchTip = tips.get(branchRef);
   if (!claimTip && !branchTip) return 'none';

@@ -29,6 +29,7 @@ import {
   deleteIfUnchanged,
   fetchBranch,
   fetchBranchesStartingWith,
+  listRemoteRefs,
   pushCreateOnly,
   pushWithLease,
   remoteArchivePrefix,
@@ -291,22 +292,13 @@ async function publishLanded(
     .filter((entry): entry is { ref: string; commit: string } => entry.commit !== undefined);
   if (landedArchives.length > 0) await pushCreateOnly(workspace.git, remote, landedArchives);
   const removed: string[] = [];
-  const listed = await workspace.git.spawnGit([
-    'ls-remote',
+  const listed = await listRemoteRefs(
+    workspace.git,
     remote,
-    ...result.steps.flatMap((step) => [`refs/heads/${step.branch}`, claimRef(feature, step.wp)]),
-  ]);
-  if (listed.exitCode === 0) {
-    const tips = new Map(
-      listed.stdout
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [sha = '', ref = ''] = line.split('\t');
-          return [ref, sha] as const;
-        }),
-    );
+    result.steps.flatMap((step) => [`refs/heads/${step.branch}`, claimRef(feature, step.wp)]),
+  );
+  if (listed.ok) {
+    const { tips } = listed;
     for (const step of result.steps) {
       const branchRef = `refs/heads/${step.branch}`;
       const branchTip = tips.get(branchRef);
