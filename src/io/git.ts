@@ -370,33 +370,10 @@ export class GitPlumbing {
   }
 
   /**
-   * The tree of `commit` with `path` set to `blob`, built in a temporary index (the real one is untouched).
-   * `blob` may still be on its way: the commit's tree is read into the index meanwhile. If it fails, so
-   * does this, once the read is over (so the temporary index is never left behind).
+   * `commit`'s tree with these files set (each may also remove the path it moved from), written from a
+   * temporary index so the user's index is never touched. The blobs may still be being written: the tree
+   * is read into the index meanwhile.
    */
-  async treeWithBlob(
-    commit: string,
-    path: string,
-    blob: string | Promise<string>,
-    stateDir: string,
-    removePath: string | null = null,
-  ): Promise<string> {
-    const index = join(stateDir, `index-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const env = { GIT_INDEX_FILE: index };
-    try {
-      const [read, id] = await Promise.allSettled([this.output(['read-tree', commit], undefined, { env }), blob]);
-      if (id.status === 'rejected') throw id.reason;
-      if (read.status === 'rejected') throw read.reason;
-      const update = ['update-index', '--add', '--cacheinfo', `100644,${id.value},${path}`];
-      if (removePath) update.push('--force-remove', removePath);
-      await this.output(update, undefined, { env });
-      return await this.output(['write-tree'], undefined, { env });
-    } finally {
-      rmSync(index, { force: true });
-    }
-  }
-
-  /** Like treeWithBlob, for several files at once (each may also remove the path it moved from). */
   async treeWithBlobs(
     commit: string,
     entries: Promise<readonly { path: string; blob: string; remove: string | null }[]>,
