@@ -8,7 +8,7 @@
  * KIT_FAST=0 turns this off; a test compares both paths.
  */
 import { renderCheck } from './cli/render-check.js';
-import { paint } from './cli/style.js';
+import { reportFailure } from './cli/report-failure.js';
 import { ExitCode, KitError } from './errors.js';
 import { openWorkspace } from './io/workspace.js';
 import { checkPlanning } from './services/check-planning.js';
@@ -93,13 +93,8 @@ async function run(json: boolean, body: () => Promise<number>): Promise<number |
     return await body();
   } catch (error) {
     if (!(error instanceof KitError)) return null;
-    if (json) {
-      printJson({ ok: false, error: { message: error.message, hint: error.hint ?? null, exitCode: error.exitCode } });
-    } else {
-      const lines = [`${paint(process.stderr, 'red', 'error:')} ${error.message}`];
-      if (error.hint) lines.push(`${paint(process.stderr, 'dim', 'hint:')} ${error.hint}`);
-      process.stderr.write(`${lines.join('\n')}\n`);
-    }
+    // DEBUG runs go to oclif (see runFast), so no stack is ever added here.
+    reportFailure({ message: error.message, hint: error.hint ?? null, exitCode: error.exitCode }, json);
     return error.exitCode;
   }
 }

@@ -7,14 +7,8 @@
 import { Command, Errors } from '@oclif/core';
 import { ExitCode, GitCommandError, KitError } from '../errors.js';
 import { openWorkspace, type Workspace } from '../io/workspace.js';
+import { type Failure, reportFailure } from './report-failure.js';
 import { paint } from './style.js';
-
-interface Failure {
-  message: string;
-  hint: string | null;
-  exitCode: number;
-  stack?: string | undefined;
-}
 
 export abstract class KitCommand extends Command {
   static override enableJsonFlag = true;
@@ -54,14 +48,7 @@ export abstract class KitCommand extends Command {
     if (error instanceof Errors.ExitError) throw error;
     const failure = describeFailure(error, (this.constructor as typeof Command).flags ?? {});
     process.exitCode = failure.exitCode;
-    if (this.jsonEnabled()) {
-      this.logJson({ ok: false, error: { message: failure.message, hint: failure.hint, exitCode: failure.exitCode } });
-      return;
-    }
-    const lines = [`${paint(process.stderr, 'red', 'error:')} ${failure.message}`];
-    if (failure.hint) lines.push(`${paint(process.stderr, 'dim', 'hint:')} ${failure.hint}`);
-    if (failure.stack && process.env.DEBUG) lines.push(failure.stack);
-    process.stderr.write(`${lines.join('\n')}\n`);
+    reportFailure(failure, this.jsonEnabled());
   }
 }
 
