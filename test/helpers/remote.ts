@@ -12,6 +12,10 @@ import { childEnv, git, kit, type KitRun, makeTempDir } from './repo.js';
 
 export const FEATURE = '001-x';
 
+/** A WP's branch in the seeded feature, and where its claim record lives on origin. */
+export const branchOf = (wp: string): string => `${FEATURE}-${wp}`;
+export const claimRefOf = (wp: string): string => `refs/kit/claims/${FEATURE}/${wp}`;
+
 /** `WP01`..`WPnn`. */
 export function wpIds(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `WP${String(index + 1).padStart(2, '0')}`);

@@ -26,11 +26,10 @@ import {
   startGitDaemon,
   tipIn,
   wpIds,
+  branchOf,
+  claimRefOf,
 } from '../helpers/remote.js';
 import { childEnv, type KitRun, makeRepo, resultOf } from '../helpers/repo.js';
-
-const branchOf = (wp: string) => `${FEATURE}-${wp}`;
-const claimRefOf = (wp: string) => `refs/kit/claims/${FEATURE}/${wp}`;
 
 function describeRun(clone: Clone, run: KitRun): string {
   return `${clone.agent}: exit ${run.exitCode}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;

@@ -24,12 +24,11 @@ import {
   refsOf,
   takeOffline,
   tipIn,
+  branchOf,
+  claimRefOf,
 } from '../helpers/remote.js';
 import { git, type KitRun, makeRepo, resultOf, type TempRepo } from '../helpers/repo.js';
 import { isoAt, missionMeta, transition, ulid, writeMission } from '../helpers/spec-kitty-3.js';
-
-const branchOf = (wp: string) => `${FEATURE}-${wp}`;
-const claimRefOf = (wp: string) => `refs/kit/claims/${FEATURE}/${wp}`;
 
 function describeRun(who: string, run: KitRun): string {
   return `${who}: exit ${run.exitCode}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;

@@ -24,11 +24,11 @@ import {
   refsOf,
   takeOffline,
   tipIn,
+  branchOf,
+  claimRefOf,
 } from '../helpers/remote.js';
 import { git, kit, type KitRun, makeRepo, makeTempDir, resultOf } from '../helpers/repo.js';
 
-const branchOf = (wp: string) => `${FEATURE}-${wp}`;
-const claimRefOf = (wp: string) => `refs/kit/claims/${FEATURE}/${wp}`;
 const HOST = hostname();
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
