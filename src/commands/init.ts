@@ -27,7 +27,8 @@ export default class Init extends KitCommand {
         'Share claims with clones on other machines through this git remote: kit implement creates the WP branch there, create-only.',
     }),
     'lane-store': Flags.string({
-      description: 'Where lane changes live: target (commits on the target branch; the only store for now).',
+      description:
+        'Where lane changes live: target (commits on the target branch) or ref (commits on refs/kit/lanes/<target>, for a protected target branch).',
       options: ['target', 'ref'],
     }),
     agent: Flags.string({

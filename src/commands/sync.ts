@@ -40,6 +40,27 @@ function renderSync(result: SyncResult): string {
         : `  could not publish ${claim.feature} ${claim.wp} (${claim.outcome}): ${claim.detail ?? ''}`,
     );
   }
+  for (const lanes of result.lanes) {
+    const ref = `refs/kit/lanes/${lanes.target}`;
+    const said: Record<typeof lanes.action, string | null> = {
+      even: null,
+      fetched: `  ${ref}: took the lane changes other clones published`,
+      published: `  ${ref}: published the lane changes made here`,
+      combined: `  ${ref}: combined the lane changes made here with those other clones published`,
+      offline: `  ${ref}: not published (${lanes.detail ?? 'unreachable'}); kit sync tries again`,
+      refused: `  ${ref}: ${result.remote} declined it (${lanes.detail ?? ''})`,
+    };
+    const line = said[lanes.action];
+    if (line) lines.push(line);
+    for (const path of lanes.superseded) lines.push(`    ${path}: another clone changed it too; theirs is kept`);
+    for (const path of lanes.dropped)
+      lines.push(`    ${path}: ${lanes.target} on ${result.remote} has these lanes now`);
+    for (const path of lanes.conflicts) {
+      lines.push(
+        `    ${path}: changed on ${lanes.target} and in ${ref} on the same lines; kit keeps its copy (git show ${ref}:files/${path}) until you make them agree`,
+      );
+    }
+  }
   for (const target of result.targets) {
     if (target.action === 'published') {
       lines.push(

@@ -22,8 +22,11 @@ export interface KitConfig {
    * remote, `kit implement` claims a WP by creating its branch there, create-only.
    */
   remote: string | null;
-  /** Where lane changes live: `target` (commits on the target branch). */
-  laneStore: 'target';
+  /**
+   * Where lane changes live: `target` (commits on the target branch) or `ref` (commits on
+   * `refs/kit/lanes/<target>`, a ref of kit's own, so a protected target sees nothing until kit merge).
+   */
+  laneStore: 'target' | 'ref';
 }
 
 export const DEFAULT_CONFIG: Readonly<KitConfig> = {
@@ -39,16 +42,11 @@ export function isRemoteName(value: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) && !value.includes('..');
 }
 
-/** Checks a lane store setting; `ref` (lanes on a ref of kit's own) is not built yet and says so. */
-export function checkLaneStore(value: unknown, file: string | null): 'target' {
-  if (value === 'target') return 'target';
-  if (value === 'ref') {
-    throw new KitError(`${file ? `${file}: ` : ''}lane_store: ref is not available in this kit yet`, {
-      hint: 'use lane_store: target (lane changes are commits on the target branch)',
-      ...(file ? { file } : {}),
-    });
-  }
-  throw new KitError(`${file ? `${file}: ` : ''}lane_store must be target, not ${JSON.stringify(value)}`, {
+/** Checks a lane store setting: `target` or `ref`. */
+export function checkLaneStore(value: unknown, file: string | null): 'target' | 'ref' {
+  if (value === 'target' || value === 'ref') return value;
+  throw new KitError(`${file ? `${file}: ` : ''}lane_store must be target or ref, not ${JSON.stringify(value)}`, {
+    hint: 'target: lane changes are commits on the target branch; ref: on refs/kit/lanes/<target>, for a protected target',
     ...(file ? { file } : {}),
   });
 }
@@ -191,7 +189,9 @@ function isSafeRelativeDir(value: string): boolean {
 }
 
 /** The text `kit init` writes: every setting with its default and a line on what it does. */
-export function renderDefaultConfig(settings: { remote?: string | null } = {}): string {
+export function renderDefaultConfig(
+  settings: { remote?: string | null; laneStore?: 'target' | 'ref' | null } = {},
+): string {
   return [
     `# kit settings. Every key is optional; see "Configuration" in the kit user guide.`,
     `version: ${CONFIG_VERSION}`,
@@ -206,8 +206,9 @@ export function renderDefaultConfig(settings: { remote?: string | null } = {}): 
     `# The git remote clones on other machines share through: kit implement claims a WP by creating its`,
     `# branch there (create-only), so of two clones exactly one gets it. Empty: this machine only.`,
     `remote: ${settings.remote ?? ''}`,
-    `# Where lane changes live: target (commits on the feature's target branch).`,
-    `lane_store: ${DEFAULT_CONFIG.laneStore}`,
+    `# Where lane changes live: target (commits on the feature's target branch), or ref (commits on`,
+    `# refs/kit/lanes/<target>, so a protected target branch sees nothing until kit merge writes the lanes).`,
+    `lane_store: ${settings.laneStore ?? DEFAULT_CONFIG.laneStore}`,
     '',
   ].join('\n');
 }

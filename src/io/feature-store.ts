@@ -3,6 +3,7 @@
  * Spec Kitty has used (flat `tasks/WPnn-x.md` with the lane in frontmatter, and the older
  * `tasks/<lane>/WPnn-x.md`). Problems are collected, never thrown, so `kit check` can report them all.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -18,12 +19,15 @@ import {
   parseFeatureDirName,
   workPackageIdFromFileName,
 } from '../domain/identifiers.js';
+import { EMPTY_LANE_OVERLAY, type LaneOverlay } from '../domain/lane-overlay.js';
 import type { Problem } from '../domain/problem.js';
 import { type FeatureLaneStatus, readFeatureLaneStatus } from '../domain/status-log.js';
 import { interpretWorkPackage, type WorkPackage } from '../domain/work-package.js';
 import { LANES } from '../lanes/lane.js';
 import { MAX_TEXT_FILE_BYTES, toRepoPath } from './files.js';
 import { FrontmatterCache } from './frontmatter-cache.js';
+import { checkedOutBranchOnDisk } from './checkout.js';
+import { laneOverlayForReads } from './lane-ref-store.js';
 import { GitPlumbing } from './git.js';
 import { kitStateDir, mainCheckoutBranch, type Workspace } from './workspace.js';
 
@@ -254,18 +258,97 @@ async function committedEntries(
  */
 export function loadFeatures(workspace: Workspace, only?: readonly FeatureDir[]): Feature[] {
   const cache = FrontmatterCache.open(join(kitStateDir(workspace), 'cache'));
-  const features = (only ?? listFeatureDirs(workspace)).map((dir) =>
-    buildFeature(
-      workspace,
-      dir,
-      readFeatureMeta(workspace, dir),
+  const lanes = laneOverlays(workspace, () => checkedOutBranchOnDisk(workspace.root) ?? null);
+  const features = (only ?? listFeatureDirs(workspace)).map((dir) => {
+    const meta = readFeatureMeta(workspace, dir);
+    const files = withLaneCopies(
+      lanes(meta.meta?.targetBranch),
+      toRepoPath(workspace.root, dir.dir),
       workingTreeEntries(workspace, dir.dir),
       workingTreeStatusFiles(dir.dir),
-      cache,
-    ),
-  );
+    );
+    return buildFeature(workspace, dir, meta, files.entries, files.status, cache);
+  });
   cache.save();
   return features;
+}
+
+/**
+ * With `lane_store: ref`, the lane ref of each target (read once per target): reads take its copies of lane
+ * files over the target's. Without it, nothing.
+ */
+function laneOverlays(
+  workspace: Workspace,
+  checkedOut: () => string | null,
+): (target: string | null | undefined) => LaneOverlay {
+  const seen = new Map<string, LaneOverlay>();
+  return (target) => {
+    if (workspace.config.laneStore !== 'ref') return EMPTY_LANE_OVERLAY;
+    const branch = target?.trim() || checkedOut();
+    if (!branch) return EMPTY_LANE_OVERLAY;
+    let overlay = seen.get(branch);
+    if (!overlay) {
+      overlay = laneOverlayForReads(workspace, branch);
+      seen.set(branch, overlay);
+    }
+    return overlay;
+  };
+}
+
+/** A content id for a lane ref copy, as git would name the blob (only a cache key here). */
+function blobIdOf(content: string): string {
+  const bytes = Buffer.from(content, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/** A feature's files with the lane ref's copies (lane_store: ref) put over the target's. */
+function withLaneCopies(
+  overlay: LaneOverlay,
+  featurePath: string,
+  entries: WorkPackageFileEntry[],
+  status: StatusFiles,
+): { entries: WorkPackageFileEntry[]; status: StatusFiles } {
+  if (overlay.entries.size === 0) return { entries, status };
+  const prefix = `${featurePath}/`;
+  const byPath = new Map(entries.map((entry) => [entry.file, entry]));
+  const logPath = `${prefix}${STATUS_LOG_FILE}`;
+  const snapshotPath = `${prefix}${STATUS_SNAPSHOT_FILE}`;
+  for (const [path, copy] of overlay.entries) {
+    if (!path.startsWith(prefix)) continue;
+    const match = WP_PATH.exec(path.slice(featurePath.length));
+    if (!match?.[2]) continue;
+    if (copy.content === null) {
+      byPath.delete(path);
+      continue;
+    }
+    const bytes = Buffer.from(copy.content, 'utf8');
+    byPath.set(path, {
+      file: path,
+      fileName: match[2],
+      folder: match[1] ?? null,
+      size: bytes.length,
+      stat: null,
+      blobId: blobIdOf(copy.content),
+      bytes: () => bytes,
+    });
+  }
+  const log = overlay.entries.get(logPath);
+  const snapshot = overlay.entries.get(snapshotPath);
+  if (!log && !snapshot) return { entries: [...byPath.values()], status };
+  const id = (copy: typeof log) => (copy ? (copy.content === null ? '-' : blobIdOf(copy.content)) : '=');
+  return {
+    entries: [...byPath.values()],
+    status: {
+      signature: { kind: 'blob', id: `lane:${id(log)}|${id(snapshot)}|${status?.signature.id ?? '-'}` },
+      read: () => {
+        const own = status?.read() ?? { log: null, snapshot: null };
+        return {
+          log: log ? log.content : own.log,
+          snapshot: snapshot ? snapshot.content : own.snapshot,
+        };
+      },
+    },
+  };
 }
 
 /**
@@ -278,6 +361,7 @@ export function loadFeatures(workspace: Workspace, only?: readonly FeatureDir[])
 export async function loadLaneState(workspace: Workspace, only?: readonly FeatureDir[]): Promise<Feature[]> {
   const cache = FrontmatterCache.open(join(kitStateDir(workspace), 'cache'));
   const checkedOut = await mainCheckoutBranch(workspace);
+  const lanes = laneOverlays(workspace, () => checkedOut);
   const features: Feature[] = [];
   for (const dir of only ?? listFeatureDirs(workspace)) {
     const meta = readFeatureMeta(workspace, dir);
@@ -287,16 +371,13 @@ export async function loadLaneState(workspace: Workspace, only?: readonly Featur
       const commit = await new GitPlumbing(workspace.git).resolveCommit(`refs/heads/${target}`);
       if (commit) committed = await committedEntries(workspace, commit, toRepoPath(workspace.root, dir.dir), cache);
     }
-    features.push(
-      buildFeature(
-        workspace,
-        dir,
-        meta,
-        committed?.entries ?? workingTreeEntries(workspace, dir.dir),
-        committed ? committed.status : workingTreeStatusFiles(dir.dir),
-        cache,
-      ),
+    const files = withLaneCopies(
+      lanes(target),
+      toRepoPath(workspace.root, dir.dir),
+      committed?.entries ?? workingTreeEntries(workspace, dir.dir),
+      committed ? committed.status : workingTreeStatusFiles(dir.dir),
     );
+    features.push(buildFeature(workspace, dir, meta, files.entries, files.status, cache));
   }
   cache.save();
   return features;

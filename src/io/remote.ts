@@ -115,17 +115,26 @@ export async function deleteIfUnchanged(
 }
 
 /** Fetches one branch of `remote` into `refs/remotes/<remote>/<branch>`; its tip there, or why not. */
-export async function fetchBranch(
+export function fetchBranch(
   git: Git,
   remote: string,
   branch: string,
 ): Promise<{ kind: 'fetched'; tip: string | null } | { kind: 'offline'; reason: string }> {
-  const tracking = `refs/remotes/${remote}/${branch}`;
-  const listed = await listRemoteRefs(git, remote, [`refs/heads/${branch}`]);
+  return fetchRef(git, remote, `refs/heads/${branch}`, `refs/remotes/${remote}/${branch}`);
+}
+
+/** Fetches one ref of `remote` into `tracking` (left alone when the remote has no such ref); its tip there. */
+export async function fetchRef(
+  git: Git,
+  remote: string,
+  ref: string,
+  tracking: string,
+): Promise<{ kind: 'fetched'; tip: string | null } | { kind: 'offline'; reason: string }> {
+  const listed = await listRemoteRefs(git, remote, [ref]);
   if (!listed.ok) return { kind: 'offline', reason: listed.reason };
-  const tip = listed.tips.get(`refs/heads/${branch}`) ?? null;
+  const tip = listed.tips.get(ref) ?? null;
   if (!tip) return { kind: 'fetched', tip: null };
-  const fetched = await git.spawnGit(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:${tracking}`]);
+  const fetched = await git.spawnGit(['fetch', '--quiet', '--no-tags', remote, `+${ref}:${tracking}`]);
   if (fetched.exitCode !== 0) return { kind: 'offline', reason: gitCause(fetched.stderr) };
   return { kind: 'fetched', tip };
 }
@@ -144,6 +153,8 @@ export async function fetchShared(git: Git, remote: string): Promise<{ ok: true 
     `+refs/heads/*:refs/remotes/${remote}/*`,
     `+refs/kit/claims/*:${remoteClaimsPrefix(remote)}*`,
     `+refs/kit/archive/*:${remoteArchivePrefix(remote)}*`,
+    // The lane refs (lane_store: ref); harmless where there are none.
+    `+refs/kit/lanes/*:refs/kit/remote-lanes/${remote}/*`,
   ]);
   return result.exitCode === 0 ? { ok: true } : { ok: false, reason: gitCause(result.stderr) };
 }
@@ -251,14 +262,24 @@ export async function fetchBranchesStartingWith(
 }
 
 /** Pushes `commit` to `branch` on `remote` only if the branch is still at `expected` (null: absent). */
-export async function pushWithLease(
+export function pushWithLease(
   git: Git,
   remote: string,
   branch: string,
   commit: string,
   expected: string | null,
 ): Promise<PushOutcome> {
-  const ref = `refs/heads/${branch}`;
+  return pushRefWithLease(git, remote, `refs/heads/${branch}`, commit, expected);
+}
+
+/** Pushes `commit` to `ref` (a full ref name) on `remote` only if it is still at `expected` (null: absent). */
+export async function pushRefWithLease(
+  git: Git,
+  remote: string,
+  ref: string,
+  commit: string,
+  expected: string | null,
+): Promise<PushOutcome> {
   const result = await git.spawnGit([
     'push',
     '--porcelain',

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, KitError, LaneMovedError } from '../errors.js';
 import { checkoutGitDir } from './checkout.js';
+import { commitOnLaneRef } from './lane-ref-writes.js';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing } from './git.js';
 import { withLock } from './lock.js';
@@ -73,6 +74,11 @@ export interface LaneFilesWrite {
   transform: (current: ReadonlyMap<string, string | null>) => Promise<LaneFileChange[]>;
   /** False: commit here only, even with a remote (kit merge pushes the whole target itself). */
   publish?: boolean | undefined;
+  /**
+   * `target`: commit on the target branch even with `lane_store: ref` (kit merge writing the final lanes
+   * into the planning files it lands). By default the configured store.
+   */
+  store?: 'target' | undefined;
 }
 
 export interface LaneFilesResult {
@@ -118,9 +124,18 @@ export async function writeLaneFiles(workspace: Workspace, write: LaneFilesWrite
     stateDir,
     LANE_LOCK,
     () =>
-      workspace.config.commitLaneChanges ? commitOnTarget(workspace, write, stateDir) : editInPlace(workspace, write),
+      !workspace.config.commitLaneChanges
+        ? editInPlace(workspace, write)
+        : workspace.config.laneStore === 'ref' && write.store !== 'target'
+          ? commitOnLaneRef(workspace, write, stateDir)
+          : commitOnTarget(workspace, write, stateDir),
     { timeoutMs: LOCK_TIMEOUT_MS },
   );
+}
+
+/** Runs `action` holding the lane lock every lane writer of this repository takes. */
+export function withLaneLock<T>(workspace: Workspace, action: () => Promise<T>): Promise<T> {
+  return withLock(kitStateDir(workspace), LANE_LOCK, action, { timeoutMs: LOCK_TIMEOUT_MS });
 }
 
 function notCommitted(file: string, branch: string): KitError {

@@ -36,16 +36,22 @@ export async function initProject(
 ): Promise<InitResult> {
   // Checked before anything is written, so a misspelt agent name leaves the repository as it was.
   if (options.agents && options.agents.length > 0) parseAgentNames(options.agents);
-  if (options.laneStore !== undefined) checkLaneStore(options.laneStore, null);
+  const laneStore = options.laneStore !== undefined ? checkLaneStore(options.laneStore, null) : undefined;
   if (options.remote !== undefined) await checkRemote(workspace, options.remote);
   const configPath = join(workspace.root, CONFIG_FILE);
   const configExisted = existsSync(configPath);
   // An existing config is kept, so it must be valid (readConfig says where it is not; --force rewrites it).
   const config = configExisted && !options.force ? (await readConfig(workspace.root)).config : DEFAULT_CONFIG;
+  const changes =
+    (options.remote !== undefined && config.remote !== options.remote) ||
+    (laneStore !== undefined && config.laneStore !== laneStore);
   if (!configExisted || options.force)
-    writeFileAtomic(configPath, renderDefaultConfig({ remote: options.remote ?? null }));
-  else if (options.remote !== undefined && config.remote !== options.remote) {
-    writeFileAtomic(configPath, withConfigValue(readFileSync(configPath, 'utf8'), 'remote', options.remote));
+    writeFileAtomic(configPath, renderDefaultConfig({ remote: options.remote ?? null, laneStore: laneStore ?? null }));
+  else if (changes) {
+    let text = readFileSync(configPath, 'utf8');
+    if (options.remote !== undefined) text = withConfigValue(text, 'remote', options.remote);
+    if (laneStore !== undefined) text = withConfigValue(text, 'lane_store', laneStore);
+    writeFileAtomic(configPath, text);
   }
 
   const specsPath = join(workspace.root, config.specsDir);
@@ -69,13 +75,7 @@ export async function initProject(
     root: workspace.root,
     config: {
       file: CONFIG_FILE,
-      action: !configExisted
-        ? 'created'
-        : options.force
-          ? 'overwritten'
-          : options.remote !== undefined && config.remote !== options.remote
-            ? 'updated'
-            : 'kept',
+      action: !configExisted ? 'created' : options.force ? 'overwritten' : changes ? 'updated' : 'kept',
     },
     specsDir: { path: config.specsDir, action: specsExisted ? 'kept' : 'created' },
     exclude: { file: '.git/info/exclude', entry, action: present ? 'kept' : 'added' },

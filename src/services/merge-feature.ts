@@ -24,6 +24,7 @@ import { withLock } from '../io/lock.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { recordStatusLaneChanges } from './status-lane-change.js';
+import { catchUpLaneRef, usesLaneRef, writeLanesIntoTarget } from './lane-ref-merge.js';
 import {
   claimRef,
   deleteIfUnchanged,
@@ -130,9 +131,15 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
   const worktreeList = workspace.git.worktrees();
   worktreeList.catch(() => undefined); // unused by --abort; read again (and awaited) where it matters
   const featureDir = await selectFeature(workspace, input.feature);
-  const [feature] = await loadLaneState(workspace, [featureDir]);
+  let [feature] = await loadLaneState(workspace, [featureDir]);
   if (!feature) throw new Error(`feature ${featureDir.name} vanished while loading`);
   const targetBranch = await targetBranchOf(workspace, feature);
+  // lane_store: ref: the lanes other clones published decide what is ready, so they come first.
+  const laneWarning = input.abort ? null : await catchUpLaneRef(workspace, targetBranch);
+  if (usesLaneRef(workspace) && !input.abort) {
+    [feature] = await loadLaneState(workspace, [featureDir]);
+    if (!feature) throw new Error(`feature ${featureDir.name} vanished while loading`);
+  }
   const git = new GitPlumbing(workspace.git);
   const state = readMergeState(workspace, feature.name);
 
@@ -168,7 +175,8 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
 
   const remote = workspace.config.remote;
   const remoteCheck = remote ? await checkRemoteTarget(workspace, git, remote, targetBranch, feature.name) : null;
-  const finish = async (result: MergeResult): Promise<MergeResult> => {
+  const finish = async (landed: MergeResult): Promise<MergeResult> => {
+    const result = laneWarning ? { ...landed, warnings: [...landed.warnings, laneWarning] } : landed;
     if (!remote || !remoteCheck) return result;
     const warnings = remoteCheck.warning ? [...result.warnings, remoteCheck.warning] : result.warnings;
     if (result.outcome !== 'merged' || result.dryRun) return { ...result, warnings, publish: null };
@@ -890,6 +898,7 @@ async function finishLanded(
     );
     if (recorded) warnings.push(recorded);
   }
+  if (usesLaneRef(workspace)) warnings.push(...(await recordLanesInTarget(context)));
   const cleanup = context.keepWorktrees ? null : await cleanUp(context, state.planned);
   removeMergeState(workspace, feature.name);
   return {
@@ -942,6 +951,22 @@ async function recordLandedInStatusLog(context: MergeContext, landed: readonly s
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return `the merge landed, but kit could not record done in ${feature.path}/status.events.jsonl: ${reason}; record it with kit move <WP> --to done --feature ${feature.name}`;
+  }
+}
+
+/**
+ * lane_store: ref: the feature's lanes go from the lane ref into the planning files on the target, after
+ * the landing (the proof is about the WPs' changes). A failure loses nothing: the lanes stay on the ref.
+ */
+async function recordLanesInTarget(context: MergeContext): Promise<string[]> {
+  const { workspace, feature, targetBranch } = context;
+  try {
+    return (await writeLanesIntoTarget(workspace, feature, targetBranch)).warnings;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return [
+      `the merge landed, but kit could not write the lanes into ${targetBranch}'s planning files: ${reason}; they stay on refs/kit/lanes/${targetBranch}`,
+    ];
   }
 }
 

@@ -21,6 +21,8 @@ import {
   writeLastSync,
 } from '../io/remote.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
+import { type LaneRefSync, syncLaneRef } from '../io/lane-ref-writes.js';
+import { withLaneLock } from '../io/work-package-store.js';
 import { listFeatureDirs, readFeatureMeta } from '../io/feature-store.js';
 import { mainCheckoutBranch } from '../io/workspace.js';
 
@@ -48,6 +50,8 @@ export interface SyncResult {
    * offline, pushed now as a fast-forward), `behind` (the remote has commits this clone lacks: git pull),
    * `diverged` (both have commits: git pull, then kit sync), `refused`/`offline` (push failed), `even`.
    */
+  /** With lane_store: ref, what sync did with each target's lane ref (refs/kit/lanes/<target>). */
+  lanes: LaneRefSync[];
   targets: {
     branch: string;
     ahead: number;
@@ -80,6 +84,7 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
     offline: fetched.ok ? null : fetched.reason,
     claims: { added: [], released: [] },
     published: [],
+    lanes: [],
     targets: [],
   };
   const pending = readPendingClaims(stateDir);
@@ -139,6 +144,13 @@ export async function syncWithRemote(workspace: Workspace, input: { now: Date })
   for (const dir of listFeatureDirs(workspace)) {
     const target = readFeatureMeta(workspace, dir).meta?.targetBranch?.trim() || checkedOut;
     if (target) targets.add(target);
+  }
+  if (workspace.config.laneStore === 'ref') {
+    for (const branch of [...targets].sort()) {
+      result.lanes.push(
+        await withLaneLock(workspace, () => syncLaneRef(workspace, stateDir, remote, branch, { settle: true })),
+      );
+    }
   }
   for (const branch of [...targets].sort()) {
     const remoteTip = await git.resolveCommit(`refs/remotes/${remote}/${branch}`);

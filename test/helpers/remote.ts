@@ -34,7 +34,13 @@ export interface Origin {
  * A bare repository (`<dir>/origin.git`, branch main) holding a committed, planned 1.x feature 001-x with
  * the given WPs (no dependencies) and a `.kit/config.yaml` with `remote: origin`, pushed from a seed clone.
  */
-export function makeOrigin(options: { wps: readonly string[]; dir?: string; url?: string }): Origin {
+export function makeOrigin(options: {
+  wps: readonly string[];
+  dir?: string;
+  url?: string;
+  /** `ref`: the config also says lane_store: ref (lanes on refs/kit/lanes/main). */
+  laneStore?: 'target' | 'ref';
+}): Origin {
   const dir = options.dir ?? makeTempDir('kit-origin-');
   const path = join(dir, 'origin.git');
   git(dir, ['init', '-q', '--bare', '-b', 'main', path]);
@@ -58,7 +64,10 @@ export function makeOrigin(options: { wps: readonly string[]; dir?: string; url?
     );
   }
   // What `kit init --remote origin` writes, committed so every clone shares it.
-  write('.kit/config.yaml', 'version: 1\nspecsDir: kitty-specs\nworktreesDir: .worktrees\nremote: origin\n');
+  write(
+    '.kit/config.yaml',
+    `version: 1\nspecsDir: kitty-specs\nworktreesDir: .worktrees\nremote: origin\n${options.laneStore ? `lane_store: ${options.laneStore}\n` : ''}`,
+  );
   git(seed, ['add', '-A']);
   git(seed, ['commit', '-q', '-m', 'Plan 001-x']);
   git(seed, ['push', '-q', 'origin', 'main']);

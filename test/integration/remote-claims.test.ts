@@ -319,12 +319,19 @@ describe('kit init --remote and --lane-store', () => {
     expect(repo.exists('.kit/config.yaml')).toBe(false);
   });
 
-  it('refuses lane_store ref as not available yet and writes nothing', async () => {
+  it('--lane-store ref is written to a new config and set in an existing one; a bad value in the file is refused', async () => {
     const repo = makeRepo();
-    const run = await repo.kit(['init', '--lane-store', 'ref']);
-    expect(run.exitCode).not.toBe(0);
-    expect(run.stderr).toMatch(/not available/);
-    expect(repo.exists('.kit/config.yaml')).toBe(false);
+    const created = await repo.kit(['init', '--lane-store', 'ref']);
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(repo.read('.kit/config.yaml')).toMatch(/^lane_store: ref$/m);
+    const back = await repo.kit(['init', '--lane-store', 'target', '--json']);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(repo.read('.kit/config.yaml')).toMatch(/^lane_store: target$/m);
+    expect(repo.read('.kit/config.yaml').match(/^lane_store:/gm)).toHaveLength(1);
+    repo.write('.kit/config.yaml', 'version: 1\nlane_store: branch\n');
+    const bad = await repo.kit(['status']);
+    expect(bad.exitCode).toBe(3);
+    expect(bad.stderr).toMatch(/lane_store must be target or ref, not "branch"/);
   });
 
   it('sets remote: origin in a new config, and in an existing one keeps everything else', async () => {
