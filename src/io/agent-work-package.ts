@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KitError } from '../errors.js';
 import { GitPlumbing } from './git.js';
+import { laneOverlayForReads, overlaidText } from './lane-ref-store.js';
 import { collectGitFacts, type WorkPackageGitFacts } from './git-facts.js';
 import type { Workspace } from './workspace.js';
 
@@ -16,6 +17,9 @@ import type { Workspace } from './workspace.js';
  * out (kit keeps it in step with its lane commits), else the file committed on the target branch.
  */
 export async function readWorkPackageText(workspace: Workspace, targetBranch: string, file: string): Promise<string> {
+  // lane_store: ref: the lane ref's copy (lanes, history, review feedback) comes before the target's.
+  const copy = overlaidText(laneOverlayForReads(workspace, targetBranch), file);
+  if (typeof copy === 'string') return copy;
   if ((await workspace.git.currentBranch()) === targetBranch) {
     try {
       return readFileSync(join(workspace.root, file), 'utf8');

@@ -6,6 +6,7 @@
 import { type FrontmatterData, parseFrontmatter } from '../io/frontmatter.js';
 import { readTextFile, resolveInside } from '../io/files.js';
 import { GitPlumbing } from '../io/git.js';
+import { laneOverlayForReads, overlaidText } from '../io/lane-ref-store.js';
 import type { Workspace } from '../io/workspace.js';
 
 export interface WorkPackageDetail {
@@ -30,6 +31,9 @@ export async function loadWorkPackageDetail(
     body: '',
     problem,
   });
+  // lane_store: ref: the board's lanes come from the lane ref's copy, and so does the detail.
+  const copy = overlaidText(laneOverlayForReads(workspace, input.targetBranch), input.file);
+  if (typeof copy === 'string') return parse(input.file, `refs/kit/lanes/${input.targetBranch}`, copy);
   const checkedOut = await workspace.git.currentBranch();
   if (input.targetBranch && input.targetBranch !== checkedOut) {
     const git = new GitPlumbing(workspace.git);

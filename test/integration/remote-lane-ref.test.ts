@@ -4,14 +4,17 @@
  * merge. Real clones of a real bare repository; every kit step runs as a child process.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MergeResult } from '../../src/services/merge-feature.js';
 import type { StatusResult, StatusWorkPackage } from '../../src/services/status.js';
 import type { SyncResult } from '../../src/services/sync.js';
 import {
   type Clone,
+  type GitDaemon,
+  startGitDaemon,
   cloneOrigin,
   FEATURE,
   finishWpInClone,
@@ -22,7 +25,8 @@ import {
   tipIn,
   wpIds,
 } from '../helpers/remote.js';
-import { type KitRun, resultOf } from '../helpers/repo.js';
+import { type KitRun, makeTempDir, resultOf } from '../helpers/repo.js';
+import { makeSharedRepo, missionMeta, readLog, reduceLog, transition, ulid, isoAt } from '../helpers/spec-kitty-3.js';
 
 const LANE_REF = 'refs/kit/lanes/main';
 const PROTECT_MAIN = `while read old new ref; do
@@ -51,6 +55,30 @@ function wpFileOnOrigin(origin: Origin, wp: string, ref = 'refs/heads/main'): st
 
 function readGit(cwd: string, args: readonly string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A 3.x mission as finalize-tasks leaves it: every WP genesis → planned, status.json rendered. */
+function plannedMission(dir: string, ids: readonly string[]) {
+  return {
+    dir,
+    meta: missionMeta(dir),
+    wps: Object.fromEntries(
+      ids.map((id) => [`${id}-work.md`, { work_package_id: id, title: `Work ${id}`, dependencies: [] }]),
+    ),
+    log: ids.map((id, index) =>
+      transition({
+        wp: id,
+        from: 'genesis',
+        to: 'planned',
+        at: isoAt('2026-05-02T09:00:00Z', index, 512_804),
+        id: ulid(2_000_000 + index, index + 1),
+        slug: dir,
+        actor: 'finalize-tasks',
+        reason: 'canonical bootstrap',
+      }),
+    ),
+    statusJson: 'reduced' as const,
+  };
 }
 
 function protectedOrigin(wps = 3): Origin {
@@ -163,5 +191,99 @@ describe('lane_store: ref with a protected main', () => {
     await ok(reader, ['sync']);
     for (const id of ids) expect(await laneOf(reader, id), id).toBe('doing');
     expect(tipIn(origin.path, 'refs/heads/main')).toBe(origin.main);
+  });
+});
+
+describe('lane_store: ref, more', () => {
+  it('an edit of a WP file on main while its lanes are on the lane ref: kit merge combines both, losing neither', async () => {
+    const origin = protectedOrigin(2);
+    const a = cloneOrigin(origin.url, 'agent-a');
+    await finishWpInClone(a, 'WP01');
+    // The user edits WP01's body on main (a pull request merged, say) while the lanes sit on the lane ref.
+    const file = `kitty-specs/${FEATURE}/tasks/WP01-a.md`;
+    const edited = readFileSync(join(a.root, file), 'utf8').replace('Do it.', 'Do it, and document it.');
+    writeFileSync(join(a.root, file), edited);
+    a.git(['commit', '-q', '-am', 'Clarify WP01']);
+    // Status still shows the lanes from the lane ref.
+    expect(await laneOf(a, 'WP01')).toBe('done');
+    const run = await a.kit(['merge', '--ready-only', '--no-push', '--json']);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(0);
+    const onMain = a.git(['show', `main:${file}`]);
+    expect(onMain).toMatch(/^lane: done$/m);
+    expect(onMain).toContain('Do it, and document it.');
+    expect(onMain).toMatch(/Approved in review/);
+    expect(resultOf<MergeResult>(run).warnings).toEqual([]);
+  });
+
+  it('a Spec Kitty 3.x mission: events go to the lane ref copy of status.events.jsonl; two clones’ logs combine', async () => {
+    const dir = 'mission-lanes-01KZZZZZ';
+    const seed = makeSharedRepo([plannedMission(dir, ['WP01', 'WP02'])]);
+    seed.write('.kit/config.yaml', 'version: 1\nremote: origin\nlane_store: ref\n');
+    seed.git(['add', '-A']);
+    seed.git(['commit', '-q', '-m', 'kit config']);
+    const base = makeTempDir('kit-origin-3x-');
+    const originPath = join(base, 'origin.git');
+    execFileSync('git', ['clone', '-q', '--bare', seed.root, originPath]);
+    const main = readGit(originPath, ['rev-parse', 'main']).trim();
+    installOriginHook({ path: originPath, url: originPath, main }, 'pre-receive', PROTECT_MAIN);
+    const a = cloneOrigin(originPath, 'agent-a');
+    const b = cloneOrigin(originPath, 'agent-b');
+    await ok(a, ['move', 'WP01', '--to', 'doing', '--feature', dir]);
+    // b has not synced: its move is made again on a's published log (a race), and both events survive.
+    await ok(b, ['move', 'WP02', '--to', 'doing', '--feature', dir]);
+    await ok(a, ['sync']);
+    const log = readGit(originPath, ['show', `${LANE_REF}:files/kitty-specs/${dir}/status.events.jsonl`]);
+    const reduced = reduceLog(readLog(log));
+    expect(reduced.wps.get('WP01')?.lane).toBe('in_progress');
+    expect(reduced.wps.get('WP02')?.lane).toBe('in_progress');
+    expect(readGit(originPath, ['rev-parse', 'main']).trim()).toBe(main);
+    expect(a.git(['show', `main:kitty-specs/${dir}/status.events.jsonl`])).toBe(
+      seed.read(`kitty-specs/${dir}/status.events.jsonl`),
+    );
+    for (const clone of [a, b]) {
+      await ok(clone, ['sync']);
+      const status = resultOf<StatusResult>(await ok(clone, ['status', '--json']));
+      const wps = status.features.find((feature) => feature.id === dir)?.workPackages ?? [];
+      expect(
+        wps.map((wp) => [wp.id, wp.statusLane]),
+        clone.agent,
+      ).toEqual([
+        ['WP01', 'in_progress'],
+        ['WP02', 'in_progress'],
+      ]);
+    }
+  });
+
+  describe('through git daemon on 127.0.0.1', () => {
+    let base = '';
+    let daemon: GitDaemon | null = null;
+    beforeAll(async () => {
+      base = realpathSync(mkdtempSync(join(tmpdir(), 'kit-daemon-')));
+      daemon = await startGitDaemon(base);
+    });
+    afterAll(async () => {
+      await daemon?.stop();
+      if (base) rmSync(base, { recursive: true, force: true });
+    });
+
+    it('two clones of git://127.0.0.1:<port>/origin.git moving WPs: both moves on the lane ref, main untouched', async () => {
+      if (!daemon) throw new Error('git daemon did not start');
+      const origin = makeOrigin({ wps: wpIds(2), dir: base, url: daemon.url('origin.git'), laneStore: 'ref' });
+      installOriginHook(origin, 'pre-receive', PROTECT_MAIN);
+      const a = cloneOrigin(origin.url, 'agent-a');
+      const b = cloneOrigin(origin.url, 'agent-b');
+      const runs = await Promise.all([
+        a.kit(['move', 'WP01', '--to', 'doing', '--force']),
+        b.kit(['move', 'WP02', '--to', 'doing', '--force']),
+      ]);
+      for (const run of runs) {
+        expect(run.exitCode, run.stderr).toBe(0);
+        expect(run.stderr + run.stdout).toMatch(/published to origin/);
+      }
+      await ok(a, ['sync']);
+      expect(await laneOf(a, 'WP01')).toBe('doing');
+      expect(await laneOf(a, 'WP02')).toBe('doing');
+      expect(tipIn(origin.path, 'refs/heads/main')).toBe(origin.main);
+    });
   });
 });
