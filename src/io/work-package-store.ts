@@ -18,7 +18,7 @@ import { ExitCode, KitError, LaneMovedError } from '../errors.js';
 import { checkoutGitDir } from './checkout.js';
 import { commitOnLaneRef } from './lane-ref-writes.js';
 import { writeFileAtomic } from './files.js';
-import { GitPlumbing } from './git.js';
+import { GitPlumbing, keptIndexAt } from './git.js';
 import { withLock } from './lock.js';
 import { fetchBranch, onlyLaneCommits, pushWithLease } from './remote.js';
 import { kitStateDir, type Workspace } from './workspace.js';
@@ -133,6 +133,11 @@ export async function writeLaneFiles(workspace: Workspace, write: LaneFilesWrite
   );
 }
 
+/** The index kept between lane commits on one target (see GitPlumbing.treeWithBlobs). */
+function keptIndexName(target: string): string {
+  return `target-${target}`;
+}
+
 /** Runs `action` holding the lane lock every lane writer of this repository takes. */
 export function withLaneLock<T>(workspace: Workspace, action: () => Promise<T>): Promise<T> {
   return withLock(kitStateDir(workspace), LANE_LOCK, action, { timeoutMs: LOCK_TIMEOUT_MS });
@@ -218,6 +223,7 @@ async function buildLaneCommit(
       changes.map((change) => ({ path: change.path, blob: change.blob, remove: change.movedFrom ?? null })),
     ),
     stateDir,
+    keptIndexName(write.targetBranch),
   );
   const changes = await prepared;
   return { commit: await git.commitTree(tree, [old], write.message()), changes };
@@ -236,6 +242,7 @@ async function commitOnTarget(workspace: Workspace, write: LaneFilesWrite, state
     }
     const { commit, changes } = await buildLaneCommit(git, write, old, checkout, stateDir, workspace);
     if (!(await git.compareAndSwapRef(ref, commit, old))) continue;
+    keptIndexAt(stateDir, keptIndexName(write.targetBranch), commit);
     if (checkout) {
       try {
         for (const change of changes) {

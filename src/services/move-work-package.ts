@@ -4,7 +4,13 @@ import { historyEntry, laneChangeMessage } from '../domain/history.js';
 import { addReviewFeedback } from '../domain/review-feedback.js';
 import { fileForLane } from '../domain/work-package.js';
 import { KitError, LaneMovedError } from '../errors.js';
-import { editFrontmatter, type FrontmatterEdit, parseFrontmatterForEdit, replaceBody } from '../io/frontmatter.js';
+import {
+  editFrontmatter,
+  type FrontmatterEdit,
+  parseFrontmatterForEdit,
+  replaceBody,
+  warmUpFrontmatterEditing,
+} from '../io/frontmatter.js';
 import { GitPlumbing } from '../io/git.js';
 import { pushFastForward, releaseClaim } from '../io/remote.js';
 import { type LanePublication, writeWorkPackage } from '../io/work-package-store.js';
@@ -61,6 +67,8 @@ export function actingAgent(agent: string | undefined): string {
  * (and review feedback for a rejection) as one commit on the target branch.
  */
 export async function moveWorkPackage(workspace: Workspace, input: MoveInput): Promise<MoveResult> {
+  // The lane edit needs the YAML parser: load it while the WP and its lane are read.
+  warmUpFrontmatterEditing();
   const context = await resolveWorkPackage(workspace, { feature: input.feature, wp: input.wp });
   if (context.feature.format === '3.x') return moveStatusWorkPackage(workspace, context, input);
   const to = parseLane(input.to);
