@@ -50,11 +50,11 @@ for (const [signal, code] of [
   });
 }
 
-// `kit check` and `kit status --json` in their plain forms run without oclif (dist/fast.js, src/fast.ts):
-// the same services and output, without the ~60 ms of loading oclif. Anything else goes to oclif.
+// `kit check`, `kit status --json` and `kit move` in their plain forms run without oclif (dist/fast.js,
+// src/fast.ts): the same services and output, without the ~55 ms of loading oclif. Anything else goes to oclif.
 let handled = false;
 const command = process.argv[2];
-if (command === 'check' || command === 'status') {
+if (command === 'check' || command === 'status' || command === 'move') {
   const fast = await import('../dist/fast.js').catch(() => null);
   const code = fast ? await fast.runFast(process.argv.slice(2)) : null;
   if (code !== null) {

@@ -5,9 +5,9 @@
  * stack traces for bugs and only when DEBUG is set.
  */
 import { Command, Errors } from '@oclif/core';
-import { ExitCode, GitCommandError, KitError } from '../errors.js';
+import { ExitCode, KitError } from '../errors.js';
 import { openWorkspace, type Workspace } from '../io/workspace.js';
-import { type Failure, reportFailure } from './report-failure.js';
+import { type Failure, internalFailure, reportFailure } from './report-failure.js';
 import { paint } from './style.js';
 
 export abstract class KitCommand extends Command {
@@ -110,12 +110,5 @@ function describeFailure(error: unknown, flags: FlagHelp = {}): Failure {
   }
   const usage = error instanceof Error ? usageFailure(error, flags) : null;
   if (usage) return usage;
-  const message = error instanceof Error ? error.message : String(error);
-  const detail = error instanceof GitCommandError ? ` (git ${error.args.join(' ')})` : '';
-  return {
-    message: `internal error: ${message}${detail}`,
-    hint: 'this is a bug in kit; run again with DEBUG=1 for the stack trace and report it',
-    exitCode: ExitCode.internal,
-    stack: error instanceof Error ? error.stack : undefined,
-  };
+  return internalFailure(error);
 }

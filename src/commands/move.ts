@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KitCommand } from '../cli/kit-command.js';
+import { renderMove } from '../cli/render-move.js';
 import { type MoveResult, moveWorkPackage } from '../services/move-work-package.js';
 
 export default class Move extends KitCommand {
@@ -47,27 +48,9 @@ export default class Move extends KitCommand {
       force: flags.force,
       now: new Date(),
     });
-    const how = result.forced ? ' (forced)' : result.rejection ? ' (returned with feedback)' : '';
-    const where = result.commit
-      ? `committed on ${result.targetBranch} as ${result.commit.slice(0, 12)}`
-      : 'edited in place';
-    const lanes = result.statusLanes
-      ? [result.statusFrom ?? 'no lane', ...result.statusLanes].join(' → ')
-      : `${result.from} → ${result.to}`;
-    this.print(`${result.feature} ${result.wp}: ${lanes}${how}; ${where}`);
-    if (result.publication?.published) {
-      const as =
-        result.publication.commit && result.publication.commit !== result.commit
-          ? ` as ${result.publication.commit.slice(0, 12)} (on top of other clones' lane changes)`
-          : '';
-      this.print(`  published to ${result.publication.remote}${as}`);
-    }
-    this.printWarnings(result.warnings);
-    if (result.publication && !result.publication.published) {
-      this.printWarnings([
-        `not published to ${result.publication.remote}: ${result.publication.reason ?? 'unknown'}; it is recorded here, and kit sync publishes it`,
-      ]);
-    }
+    const { text, warnings } = renderMove(result);
+    this.print(text);
+    this.printWarnings(warnings);
     return result;
   }
 }
