@@ -4,7 +4,7 @@ import type { MoveResult } from '../services/move-work-package.js';
 export function renderMove(result: MoveResult): { text: string; warnings: string[] } {
   const how = result.forced ? ' (forced)' : result.rejection ? ' (returned with feedback)' : '';
   const where = result.commit
-    ? `committed on ${result.targetBranch} as ${result.commit.slice(0, 12)}`
+    ? `committed on ${result.laneRef ?? result.targetBranch} as ${result.commit.slice(0, 12)}`
     : 'edited in place';
   const lanes = result.statusLanes
     ? [result.statusFrom ?? 'no lane', ...result.statusLanes].join(' → ')

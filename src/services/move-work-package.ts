@@ -14,6 +14,7 @@ import {
 import { GitPlumbing } from '../io/git.js';
 import { pushFastForward, releaseClaim } from '../io/remote.js';
 import { type LanePublication, writeWorkPackage } from '../io/work-package-store.js';
+import { laneRefName } from '../io/lane-ref-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { LANES, type Lane, parseLane } from '../lanes/lane.js';
 import { kitLaneOfStatus, STATUS_LANES } from '../domain/status-log.js';
@@ -55,6 +56,12 @@ export interface MoveResult {
   file: string;
   commit: string | null;
   targetBranch: string;
+  /** With lane_store: ref, the ref the lane commit is on (refs/kit/lanes/<target>); null otherwise. */
+  laneRef: string | null;
+}
+
+function laneRefOf(workspace: Workspace, target: string): string | null {
+  return workspace.config.laneStore === 'ref' && workspace.config.commitLaneChanges ? laneRefName(target) : null;
 }
 
 /** Who is acting, for history entries: --agent, else $KIT_AGENT, else the OS user. */
@@ -150,6 +157,7 @@ export async function moveWorkPackage(workspace: Workspace, input: MoveInput): P
     file: wp.file,
     commit: result.commit,
     targetBranch: context.targetBranch,
+    laneRef: laneRefOf(workspace, context.targetBranch),
     statusFrom: null,
     statusLanes: null,
     publication: result.publication,
@@ -236,6 +244,7 @@ async function moveStatusWorkPackage(
     file: `${feature.path}/status.events.jsonl`,
     commit: result.commit,
     targetBranch: context.targetBranch,
+    laneRef: laneRefOf(workspace, context.targetBranch),
     publication: result.publication,
     warnings:
       target === 'for_review'

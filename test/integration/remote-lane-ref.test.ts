@@ -144,7 +144,10 @@ describe('lane_store: ref with a protected main', () => {
     const origin = protectedOrigin();
     const a = cloneOrigin(origin.url, 'agent-a');
     const b = cloneOrigin(origin.url, 'agent-b');
-    await ok(a, ['move', 'WP03', '--to', 'doing', '--force']);
+    const first = await ok(a, ['move', 'WP03', '--to', 'doing', '--force']);
+    expect(first.stdout).toMatch(
+      /WP03: planned → doing; committed on refs\/kit\/lanes\/main as [0-9a-f]{12}\n {2}published to origin/,
+    );
     const before = b.git(['for-each-ref', 'refs/kit/lanes/']);
     const late = await b.kit(['move', 'WP03', '--to', 'for_review', '--force', '--json']);
     expect(late.exitCode, late.stderr + late.stdout).toBe(3);
