@@ -85,21 +85,3 @@ export function unionEventLog(target: string | null, lanes: string): string {
   const joined = head === '' || head.endsWith('\n') ? head : `${head}\n`;
   return `${joined}${extra.join('\n')}\n`;
 }
-
-/** What becomes of one lane ref copy when the target's file is `target` (its blob id; null: absent). */
-export type LaneEntryFate =
-  | { kind: 'keep' }
-  /** The target now holds exactly this copy (kit merge wrote it): the lane ref no longer needs it. */
-  | { kind: 'drop' }
-  /** The target's file changed since the copy was made: combine the two. */
-  | { kind: 'combine' };
-
-export function laneEntryFate(
-  entry: LaneOverlayEntry,
-  contentBlob: string | null,
-  target: string | null,
-): LaneEntryFate {
-  if (target === contentBlob) return { kind: 'drop' };
-  if (target === entry.base) return { kind: 'keep' };
-  return { kind: 'combine' };
-}
