@@ -162,6 +162,21 @@ export const SCENARIOS = [
       'reset to the fixture commit before each run; a run without "published to origin" is an error; measured alternately with git-push',
   },
   {
+    name: 'move-remote-ref',
+    fixture: 'remote',
+    args: (ctx) => {
+      const { wp, feature } = need(ctx.remote.move, 'WP for kit move');
+      return ['move', wp, '--feature', feature.slice(0, 3), '--to', 'doing'];
+    },
+    setup: (ctx) => ctx.resetRemoteForLaneRef(),
+    expectOutput: /committed on refs\/kit\/lanes\/main[^]*published to origin/,
+    targetRatioTo: 'git-push',
+    targetRatio: 2,
+    note:
+      'move-remote with lane_store: ref: the lane commit goes to refs/kit/lanes/main (main untouched) and is pushed ' +
+      'to the same ref on origin with a lease; the lane refs are deleted here and on origin before each run',
+  },
+  {
     name: 'git-push',
     fixture: 'remote',
     exec: 'git',

@@ -15,7 +15,7 @@
 // publishes the same lane change as a new commit, and every plain `git push` pushes one new commit onto
 // the same tip.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { featureName, git, gitEnv, plannedWp, wpFileName } from './generate.mjs';
@@ -185,6 +185,27 @@ export async function buildRemoteFixture(base, { runKit, log = () => {} }) {
       git(origin, ['update-ref', 'refs/heads/main', head]);
       git(clone, ['update-ref', `refs/remotes/${REMOTE_NAME}/main`, head]);
       git(clone, ['reset', '-q', '--hard', head]);
+      // lane_store: ref (move-remote-ref) leaves its lane refs here and on origin: gone before every run.
+      for (const [repo, ref] of [
+        [origin, 'refs/kit/lanes/main'],
+        [clone, 'refs/kit/lanes/main'],
+        [clone, `refs/kit/remote-lanes/${REMOTE_NAME}/main`],
+      ]) {
+        git(repo, ['update-ref', '-d', ref]);
+      }
+    };
+
+    /** reset(), then the clone's config says lane_store: ref (in its working tree; main is not touched). */
+    const resetForLaneRef = () => {
+      reset();
+      const path = join(clone, '.kit', 'config.yaml');
+      const text = readFileSync(path, 'utf8');
+      writeFileSync(
+        path,
+        /^lane_store:.*$/m.test(text)
+          ? text.replace(/^lane_store:.*$/m, 'lane_store: ref')
+          : `${text}lane_store: ref\n`,
+      );
     };
 
     /**
@@ -229,6 +250,7 @@ export async function buildRemoteFixture(base, { runKit, log = () => {} }) {
       remoteConfigured: /^remote: *origin\s*$/m.test(config),
       close: daemon.stop,
       reset,
+      resetForLaneRef,
       preparePush,
     };
   } catch (error) {

@@ -176,6 +176,8 @@ export const FIXTURES = {
         remote,
         /** Clone, its origin/main and origin's main back to the fixture commit (before each run). */
         resetRemote: remote.reset,
+        /** resetRemote(), then the clone's working-tree config says lane_store: ref. */
+        resetRemoteForLaneRef: remote.resetForLaneRef,
         /** resetRemote(), then a new commit like kit move's on the fixture commit, under PUSH_REF; its sha. */
         preparePush: remote.preparePush,
         pushRef: PUSH_REF,

@@ -10,7 +10,7 @@
  * Only a commit kit never decoded (a ref moved by hand) costs a `git ls-tree` and a `cat-file`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -68,6 +68,15 @@ export function resolveRefOnDisk(commonDir: string, ref: string): string | null 
 }
 
 /**
+ * A ref's commit, from git's files where it can (no process), else from git: repositories with the
+ * reftable backend keep refs where only git reads them.
+ */
+export async function readRef(workspace: Pick<Workspace, 'commonDir' | 'git'>, ref: string): Promise<string | null> {
+  if (!existsSync(join(workspace.commonDir, 'reftable'))) return resolveRefOnDisk(workspace.commonDir, ref);
+  return new GitPlumbing(workspace.git).resolveCommit(ref);
+}
+
+/**
  * The lane ref's files for `target` as reads see them: none unless the repository uses `lane_store: ref`.
  * Synchronous, so the planning reads (`kit check`) can use it as they are.
  */
@@ -75,7 +84,9 @@ export function laneOverlayForReads(workspace: Workspace, target: string | null)
   if (workspace.config.laneStore !== 'ref' || !workspace.config.commitLaneChanges || !target) {
     return EMPTY_LANE_OVERLAY;
   }
-  const commit = resolveRefOnDisk(workspace.commonDir, laneRefName(target));
+  const commit = existsSync(join(workspace.commonDir, 'reftable'))
+    ? resolveWithGitSync(workspace.root, laneRefName(target))
+    : resolveRefOnDisk(workspace.commonDir, laneRefName(target));
   if (!commit) return EMPTY_LANE_OVERLAY;
   const stateDir = kitStateDir(workspace);
   return readCachedOverlay(stateDir, commit) ?? decodeWithGitSync(workspace.root, stateDir, commit);
@@ -172,6 +183,20 @@ function parseLsTree(text: string): { path: string; id: string }[] {
     if (type === 'blob' && id) listing.push({ path: entry.slice(tab + 1), id });
   }
   return listing;
+}
+
+function resolveWithGitSync(root: string, ref: string): string | null {
+  try {
+    const env = { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
+    const out = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return out.toString('utf8').trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 function decodeWithGitSync(root: string, stateDir: string, commit: string): LaneOverlay {

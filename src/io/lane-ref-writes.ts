@@ -17,7 +17,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type LaneOverlayEntry, unionEventLog } from '../domain/lane-overlay.js';
 import { KitError, LaneMovedError } from '../errors.js';
 import { GitPlumbing } from './git.js';
-import { laneRefName, readLaneCommit, remoteLaneRefName, sameLaneEntry, writeLaneCommit } from './lane-ref-store.js';
+import {
+  laneRefName,
+  readLaneCommit,
+  readRef,
+  remoteLaneRefName,
+  sameLaneEntry,
+  writeLaneCommit,
+} from './lane-ref-store.js';
 import { fetchRef, pushRefWithLease } from './remote.js';
 import type { LaneFileChange, LaneFilesResult, LaneFilesWrite, LanePublication } from './work-package-store.js';
 import type { Workspace } from './workspace.js';
@@ -173,7 +180,7 @@ async function publishLaneRef(
   const ref = laneRefName(target);
   const tracking = remoteLaneRefName(remote, target);
   const unpublished = (reason: string): LanePublication => ({ remote, published: false, reason, commit: null });
-  let seen = await git.resolveCommit(tracking);
+  let seen = await readRef(workspace, tracking);
   if (seen === null) {
     // Never fetched here (or the remote has none yet): ask before pushing anything.
     const fetched = await fetchRef(workspace.git, remote, ref, tracking);

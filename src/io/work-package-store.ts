@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, KitError, LaneMovedError } from '../errors.js';
 import { checkoutGitDir } from './checkout.js';
 import { commitOnLaneRef } from './lane-ref-writes.js';
+import { readRef } from './lane-ref-store.js';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing, keptIndexAt } from './git.js';
 import { withLock } from './lock.js';
@@ -291,7 +292,7 @@ async function publishLaneCommit(
   const git = new GitPlumbing(workspace.git);
   const branch = write.targetBranch;
   const tracking = `refs/remotes/${remote}/${branch}`;
-  let seen = await git.resolveCommit(tracking);
+  let seen = await readRef(workspace, tracking);
   if (seen === null) {
     // Never fetched here: learn what the remote has before pushing anything.
     const fetched = await fetchBranch(workspace.git, remote, branch);
