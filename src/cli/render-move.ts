@@ -18,6 +18,11 @@ export function renderMove(result: MoveResult): { text: string; warnings: string
     lines.push(`  published to ${result.publication.remote}${as}`);
   }
   const warnings = [...result.warnings];
+  for (const path of result.publication?.superseded ?? []) {
+    warnings.push(
+      `an earlier lane change to ${path} made here and not yet published was replaced by another clone's change to it; it stays in the history of ${result.laneRef ?? 'the lane ref'}`,
+    );
+  }
   if (result.publication && !result.publication.published) {
     warnings.push(
       `not published to ${result.publication.remote}: ${result.publication.reason ?? 'unknown'}; it is recorded here, and kit sync publishes it`,

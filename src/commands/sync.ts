@@ -49,15 +49,17 @@ function renderSync(result: SyncResult): string {
       combined: `  ${ref}: combined the lane changes made here with those other clones published`,
       offline: `  ${ref}: not published (${lanes.detail ?? 'unreachable'}); kit sync tries again`,
       refused: `  ${ref}: ${result.remote} declined it (${lanes.detail ?? ''})`,
+      unreadable: `  ${ref}: not taken from ${result.remote}: ${lanes.detail ?? ''}`,
     };
     const line = said[lanes.action];
     if (line) lines.push(line);
     for (const path of lanes.superseded) lines.push(`    ${path}: another clone changed it too; theirs is kept`);
     for (const path of lanes.dropped)
       lines.push(`    ${path}: ${lanes.target} on ${result.remote} has these lanes now`);
+    for (const path of lanes.deleted) lines.push(`    ${path}: deleted on ${lanes.target}; its lanes went with it`);
     for (const path of lanes.conflicts) {
       lines.push(
-        `    ${path}: changed on ${lanes.target} and in ${ref} on the same lines; kit keeps its copy (git show ${ref}:files/${path}) until you make them agree`,
+        `    ${path}: ${lanes.target} and ${ref} changed the same frontmatter keys; kit reads its copy (git show ${ref}:files/${path}) and kit merge leaves ${lanes.target}'s file alone: make them agree on ${lanes.target} (or with kit move), then kit sync`,
       );
     }
   }

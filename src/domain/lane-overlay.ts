@@ -33,6 +33,18 @@ export function isSafeLanePath(path: string): boolean {
   return parts.every((part) => part !== '' && part !== '.' && part !== '..') && parts[0] !== '.git';
 }
 
+// The files a lane change writes: WP files (flat or in a lane folder), a 3.x event log and its snapshot.
+const LANE_FILE = /(?:^|\/)(?:tasks\/(?:[^/]+\/)?WP[^/]*\.md|status\.events\.jsonl|status\.json)$/i;
+
+/**
+ * Whether a lane ref may hold this path: a safe path to one of the files lane changes write. Anything
+ * else (a feature's meta.json or spec, code) never comes from a lane ref, so kit merge cannot be made to
+ * write it into the target.
+ */
+export function isLaneFilePath(path: string): boolean {
+  return isSafeLanePath(path) && LANE_FILE.test(path);
+}
+
 /** The index's text: every entry's base and whether it is removed, sorted by path (stable diffs). */
 export function renderLaneOverlayIndex(entries: ReadonlyMap<string, LaneOverlayEntry>, target: string): string {
   const sorted = [...entries.keys()].sort();
@@ -61,6 +73,7 @@ export function parseLaneOverlayIndex(text: string): LaneOverlayIndexEntry[] {
   const entries: LaneOverlayIndexEntry[] = [];
   for (const [path, value] of Object.entries(files as Record<string, unknown>)) {
     if (!isSafeLanePath(path)) throw new Error(`${JSON.stringify(path)} is not a path inside the repository`);
+    if (!isLaneFilePath(path)) throw new Error(`${path} is not a file lane changes write`);
     const entry = (value ?? {}) as Record<string, unknown>;
     const base = entry.base;
     if (base !== null && (typeof base !== 'string' || !/^[0-9a-f]{40,64}$/.test(base))) {

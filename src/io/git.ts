@@ -395,6 +395,9 @@ export class GitPlumbing {
       // From here until keptIndexAt the index holds something no stamp describes.
       rmSync(`${index}.commit`, { force: true });
       mkdirSync(dirname(index), { recursive: true });
+      // A git process killed while writing it leaves its lock behind; only kit, under the lane lock, uses
+      // this index, so a lock here is always such a leftover.
+      rmSync(`${index}.lock`, { force: true });
     }
     let ok = false;
     try {

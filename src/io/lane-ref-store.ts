@@ -19,9 +19,11 @@ import {
   LANE_OVERLAY_INDEX,
   type LaneOverlay,
   type LaneOverlayEntry,
+  type LaneOverlayIndexEntry,
   parseLaneOverlayIndex,
   renderLaneOverlayIndex,
 } from '../domain/lane-overlay.js';
+import { ExitCode, KitError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 import { type Git, GitPlumbing } from './git.js';
 import { kitStateDir, type Workspace } from './workspace.js';
@@ -143,46 +145,96 @@ function pruneCache(dir: string): void {
   for (const old of byAge.slice(KEEP_CACHED)) rmSync(join(dir, old.name), { force: true });
 }
 
-/** Decodes a lane commit's tree: the index, then each copy it names. */
-function decodeTree(
+/** The most files and the largest file kit takes from a lane commit (another clone wrote it). */
+const MAX_LANE_FILES = 20_000;
+const MAX_LANE_FILE_BYTES = 16 * 1024 * 1024;
+
+/** A lane commit kit cannot take: named, with where it came from and what to do. */
+function unreadableLaneCommit(commit: string, reason: string): KitError {
+  return new KitError(`lane commit ${commit.slice(0, 12)} cannot be read: ${reason}`, {
+    hint: `another clone (git log -1 ${commit.slice(0, 12)} names its author) wrote it with a kit that writes another format, or it was made by hand; kit does not take it and keeps its own lane ref: update kit on that machine and have it run kit sync`,
+    exitCode: ExitCode.invalidInput,
+  });
+}
+
+/** The blobs a lane commit's index names: which to read, checked against the caps before any is read. */
+function plannedRead(
   commit: string,
-  listing: readonly { path: string; id: string }[],
+  listing: readonly { path: string; id: string; size: number }[],
+  indexText: string | null,
+): { index: LaneOverlayIndexEntry[]; blobs: Map<string, string> } {
+  if (indexText === null) return { index: [], blobs: new Map() };
+  let index: LaneOverlayIndexEntry[];
+  try {
+    index = parseLaneOverlayIndex(indexText);
+  } catch (error) {
+    throw unreadableLaneCommit(commit, `its ${LANE_OVERLAY_INDEX}: ${(error as Error).message}`);
+  }
+  if (index.length > MAX_LANE_FILES) {
+    throw unreadableLaneCommit(commit, `it names ${index.length} files (kit takes at most ${MAX_LANE_FILES})`);
+  }
+  const byPath = new Map(listing.map((entry) => [entry.path, entry]));
+  const blobs = new Map<string, string>();
+  for (const item of index) {
+    if (item.removed) continue;
+    const found = byPath.get(`${LANE_OVERLAY_FILES}${item.path}`);
+    if (!found) throw unreadableLaneCommit(commit, `it names ${item.path} but holds no copy of it`);
+    if (found.size > MAX_LANE_FILE_BYTES) {
+      throw unreadableLaneCommit(
+        commit,
+        `its copy of ${item.path} is ${found.size} bytes (at most ${MAX_LANE_FILE_BYTES})`,
+      );
+    }
+    blobs.set(item.path, found.id);
+  }
+  return { index, blobs };
+}
+
+function decoded(
+  commit: string,
+  plan: { index: LaneOverlayIndexEntry[]; blobs: Map<string, string> },
   contents: ReadonlyMap<string, Buffer>,
 ): LaneOverlay {
-  const blobAt = new Map(listing.map((entry) => [entry.path, entry.id]));
-  const indexBlob = blobAt.get(LANE_OVERLAY_INDEX);
-  if (!indexBlob) return { commit, entries: new Map() };
-  let index: ReturnType<typeof parseLaneOverlayIndex>;
-  try {
-    index = parseLaneOverlayIndex(contents.get(indexBlob)?.toString('utf8') ?? '');
-  } catch (error) {
-    throw new Error(
-      `${LANE_OVERLAY_INDEX} of lane commit ${commit.slice(0, 12)} is not readable: ${(error as Error).message}`,
-    );
-  }
   const entries = new Map<string, LaneOverlayEntry>();
-  for (const item of index) {
+  for (const item of plan.index) {
     if (item.removed) {
       entries.set(item.path, { content: null, base: item.base });
       continue;
     }
-    const blob = blobAt.get(`${LANE_OVERLAY_FILES}${item.path}`);
-    const bytes = blob ? contents.get(blob) : undefined;
-    if (!bytes) throw new Error(`lane commit ${commit.slice(0, 12)} names ${item.path} but holds no copy of it`);
+    const bytes = contents.get(plan.blobs.get(item.path) ?? '');
+    if (!bytes) throw unreadableLaneCommit(commit, `its copy of ${item.path} is missing from the repository`);
     entries.set(item.path, { content: bytes.toString('utf8'), base: item.base });
   }
   return { commit, entries };
 }
 
-function parseLsTree(text: string): { path: string; id: string }[] {
-  const listing: { path: string; id: string }[] = [];
+/** `git ls-tree -r -l -z`: each blob's path, id and size. */
+function parseLsTree(text: string): { path: string; id: string; size: number }[] {
+  const listing: { path: string; id: string; size: number }[] = [];
   for (const entry of text.split('\0')) {
     const tab = entry.indexOf('\t');
     if (tab === -1) continue;
-    const [, type, id] = entry.slice(0, tab).split(/\s+/);
-    if (type === 'blob' && id) listing.push({ path: entry.slice(tab + 1), id });
+    const [, type, id, size] = entry.slice(0, tab).split(/\s+/);
+    if (type === 'blob' && id) listing.push({ path: entry.slice(tab + 1), id, size: Number(size) || 0 });
   }
   return listing;
+}
+
+/** Parses `git cat-file --batch` output for these ids (in order). */
+function parseBatch(out: Buffer, ids: readonly string[]): Map<string, Buffer> {
+  const blobs = new Map<string, Buffer>();
+  let offset = 0;
+  for (const id of ids) {
+    const headerEnd = out.indexOf(0x0a, offset);
+    if (headerEnd === -1) break;
+    const header = out.toString('utf8', offset, headerEnd);
+    offset = headerEnd + 1;
+    if (header.endsWith(' missing')) continue;
+    const size = Number(header.split(' ')[2]);
+    blobs.set(id, out.subarray(offset, offset + size));
+    offset += size + 1;
+  }
+  return blobs;
 }
 
 function resolveWithGitSync(root: string, ref: string): string | null {
@@ -201,18 +253,15 @@ function resolveWithGitSync(root: string, ref: string): string | null {
 
 function decodeWithGitSync(root: string, stateDir: string, commit: string): LaneOverlay {
   const env = { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
-  const listing = parseLsTree(
-    execFileSync('git', ['ls-tree', '-r', '-z', '--full-tree', commit], {
-      cwd: root,
-      env,
-      maxBuffer: 1 << 28,
-    }).toString('utf8'),
-  );
-  const contents = new Map<string, Buffer>();
-  for (const { id } of listing) {
-    contents.set(id, execFileSync('git', ['cat-file', 'blob', id], { cwd: root, env, maxBuffer: 1 << 28 }));
-  }
-  const overlay = decodeTree(commit, listing, contents);
+  const git = (args: string[], input?: string) =>
+    execFileSync('git', args, { cwd: root, env, input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
+  const listing = parseLsTree(git(['ls-tree', '-r', '-l', '-z', '--full-tree', commit]).toString('utf8'));
+  const indexBlob = listing.find((entry) => entry.path === LANE_OVERLAY_INDEX);
+  const indexText = indexBlob ? git(['cat-file', 'blob', indexBlob.id]).toString('utf8') : null;
+  const plan = plannedRead(commit, listing, indexText);
+  const ids = [...new Set(plan.blobs.values())];
+  const contents = ids.length > 0 ? parseBatch(git(['cat-file', '--batch'], `${ids.join('\n')}\n`), ids) : new Map();
+  const overlay = decoded(commit, plan, contents);
   writeCachedOverlay(stateDir, overlay);
   return overlay;
 }
@@ -222,12 +271,16 @@ export async function readLaneCommit(git: Git, stateDir: string, commit: string 
   if (!commit) return EMPTY_LANE_OVERLAY;
   const cached = readCachedOverlay(stateDir, commit);
   if (cached) return cached;
-  const result = await git.spawnGit(['ls-tree', '-r', '-z', '--full-tree', commit]);
-  if (result.exitCode !== 0)
-    throw new Error(`lane commit ${commit.slice(0, 12)} cannot be read: ${result.stderr.trim()}`);
+  const result = await git.spawnGit(['ls-tree', '-r', '-l', '-z', '--full-tree', commit]);
+  if (result.exitCode !== 0) throw unreadableLaneCommit(commit, result.stderr.trim() || 'git ls-tree failed');
   const listing = parseLsTree(result.stdout.toString('utf8'));
-  const contents = await git.readBlobs(listing.map((entry) => entry.id));
-  const overlay = decodeTree(commit, listing, contents);
+  const indexBlob = listing.find((entry) => entry.path === LANE_OVERLAY_INDEX);
+  const indexText = indexBlob
+    ? ((await git.readBlobs([indexBlob.id])).get(indexBlob.id)?.toString('utf8') ?? null)
+    : null;
+  const plan = plannedRead(commit, listing, indexText);
+  const contents = await git.readBlobs([...new Set(plan.blobs.values())]);
+  const overlay = decoded(commit, plan, contents);
   writeCachedOverlay(stateDir, overlay);
   return overlay;
 }

@@ -10,13 +10,12 @@
  * refused, exactly as on one machine). Commits are combined, never overwritten: the new commit has both
  * lines as parents, so nothing either clone recorded becomes unreachable.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LaneOverlayEntry, unionEventLog } from '../domain/lane-overlay.js';
 import { KitError, LaneMovedError } from '../errors.js';
 import { GitPlumbing } from './git.js';
+import { combineWorkPackageFile } from './lane-file-merge.js';
+import { missionIdentity, parseStatusLog, reduceStatusLog, renderStatusJson } from '../domain/status-log.js';
 import {
   laneRefName,
   readLaneCommit,
@@ -31,6 +30,7 @@ import type { Workspace } from './workspace.js';
 
 const PUBLISH_ATTEMPTS = 12;
 const STATUS_LOG_SUFFIX = '/status.events.jsonl';
+const STATUS_SNAPSHOT_SUFFIX = '/status.json';
 
 export async function commitOnLaneRef(
   workspace: Workspace,
@@ -130,6 +130,7 @@ export async function combineLaneLines(
   ]);
   const entries = new Map(R.entries);
   const superseded: string[] = [];
+  const combinedLogs = new Set<string>();
   for (const path of new Set([...B.entries.keys(), ...L.entries.keys()])) {
     const before = B.entries.get(path);
     const mine = L.entries.get(path);
@@ -143,11 +144,18 @@ export async function combineLaneLines(
     if (sameLaneEntry(theirs, mine)) continue;
     if (path.endsWith(STATUS_LOG_SUFFIX) && typeof mine?.content === 'string' && typeof theirs?.content === 'string') {
       entries.set(path, { content: unionEventLog(theirs.content, mine.content), base: theirs.base });
+      combinedLogs.add(path);
       continue;
     }
+    // Derived from its log: rendered again from the combined log below.
+    if (path.endsWith(STATUS_SNAPSHOT_SUFFIX)) continue;
     superseded.push(path);
   }
   let result = entries;
+  if (combinedLogs.size > 0) {
+    const targetTip = await git.resolveCommit(`refs/heads/${input.target}`);
+    if (targetTip) await renderSnapshots(workspace, entries, combinedLogs, targetTip);
+  }
   if (input.write) {
     const targetTip = await git.resolveCommit(`refs/heads/${input.target}`);
     if (!targetTip) throw new KitError(`the target branch ${input.target} does not exist`);
@@ -180,6 +188,7 @@ async function publishLaneRef(
   const ref = laneRefName(target);
   const tracking = remoteLaneRefName(remote, target);
   const unpublished = (reason: string): LanePublication => ({ remote, published: false, reason, commit: null });
+  let superseded: string[] = [];
   let seen = await readRef(workspace, tracking);
   if (seen === null) {
     // Never fetched here (or the remote has none yet): ask before pushing anything.
@@ -192,16 +201,16 @@ async function publishLaneRef(
     const onTop = seen === null || seen === local.parent || (await git.isAncestor(seen, local.commit));
     if (!onTop && seen !== null) {
       try {
-        candidate = (
-          await combineLaneLines(workspace, stateDir, {
-            target,
-            pending: local.parent,
-            remoteTip: seen,
-            localTip: local.commit,
-            write,
-            message: write.message(),
-          })
-        ).commit;
+        const combined = await combineLaneLines(workspace, stateDir, {
+          target,
+          pending: local.parent,
+          remoteTip: seen,
+          localTip: local.commit,
+          write,
+          message: write.message(),
+        });
+        candidate = combined.commit;
+        superseded = combined.superseded;
       } catch (error) {
         if (error instanceof LaneMovedError) {
           await takeBack(workspace, ref, local);
@@ -217,7 +226,13 @@ async function publishLaneRef(
     if (outcome.kind === 'pushed') {
       await git.output(['update-ref', '-m', 'kit: published', tracking, candidate]);
       if (candidate !== local.commit) await git.compareAndSwapRef(ref, candidate, local.commit);
-      return { remote, published: true, reason: null, commit: candidate };
+      return {
+        remote,
+        published: true,
+        reason: null,
+        commit: candidate,
+        ...(superseded.length > 0 ? { superseded } : {}),
+      };
     }
     if (outcome.kind === 'offline' || outcome.kind === 'refused') return unpublished(outcome.reason);
     await sleep(Math.random() * 40 * (attempt + 1));
@@ -238,7 +253,7 @@ async function takeBack(workspace: Workspace, ref: string, local: { commit: stri
 /** What became of one lane ref copy when it met the target's file. */
 export interface SettledCopy {
   path: string;
-  outcome: 'kept' | 'dropped' | 'combined' | 'conflict';
+  outcome: 'kept' | 'dropped' | 'combined' | 'conflict' | 'deleted';
 }
 
 /**
@@ -272,6 +287,7 @@ export async function settleLaneCopies(
   const text = (blob: string | null | undefined) => (blob ? (contents.get(blob)?.toString('utf8') ?? null) : null);
   const entries = new Map(copies);
   const settled: SettledCopy[] = [];
+  const combinedLogs = new Set<string>();
   for (const path of paths) {
     const copy = copies.get(path) as LaneOverlayEntry;
     const blob = targetBlob.get(path) ?? null;
@@ -285,6 +301,12 @@ export async function settleLaneCopies(
       settled.push({ path, outcome: 'dropped' });
       continue;
     }
+    if (theirs === null) {
+      // The target deleted the file (the WP was dropped from the plan): its lanes go with it.
+      entries.delete(path);
+      settled.push({ path, outcome: 'deleted' });
+      continue;
+    }
     if (path.endsWith(STATUS_LOG_SUFFIX) && copy.content !== null) {
       const union = unionEventLog(theirs, copy.content);
       if (union === theirs) {
@@ -294,37 +316,74 @@ export async function settleLaneCopies(
         entries.set(path, { content: union, base: blob });
         settled.push({ path, outcome: 'combined' });
       }
+      combinedLogs.add(path);
+      continue;
+    }
+    if (path.endsWith(STATUS_SNAPSHOT_SUFFIX)) {
+      // Derived from the log: written again below from the combined log, or the target's is kept.
+      entries.delete(path);
+      settled.push({ path, outcome: 'dropped' });
       continue;
     }
     const merged =
-      copy.content !== null && theirs !== null
-        ? await mergeFile(workspace, stateDir, { ours: copy.content, base: text(copy.base) ?? '', theirs })
-        : null;
+      copy.content === null
+        ? null
+        : await combineWorkPackageFile(workspace.git, stateDir, {
+            base: text(copy.base) ?? '',
+            copy: copy.content,
+            theirs,
+          });
     if (merged === null) {
       settled.push({ path, outcome: 'conflict' });
+      continue;
+    }
+    if (merged === theirs) {
+      entries.delete(path);
+      settled.push({ path, outcome: 'dropped' });
       continue;
     }
     entries.set(path, { content: merged, base: blob });
     settled.push({ path, outcome: 'combined' });
   }
+  await renderSnapshots(workspace, entries, combinedLogs, targetCommit);
   return { entries, settled };
 }
 
-/** git's own three-way file merge (`git merge-file -p`); null when the two sides conflict. */
-async function mergeFile(
+/**
+ * A 3.x feature's status.json is its event log reduced: after logs were combined, each is rendered again
+ * from its log (as every lane write renders it), so a copy never pairs one clone's log with another's
+ * snapshot.
+ */
+async function renderSnapshots(
   workspace: Workspace,
-  stateDir: string,
-  sides: { ours: string; base: string; theirs: string },
-): Promise<string | null> {
-  const dir = join(stateDir, `merge-file-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(dir, { recursive: true });
-  try {
-    const files = ['ours', 'base', 'theirs'] as const;
-    for (const side of files) writeFileSync(join(dir, side), sides[side]);
-    const result = await workspace.git.spawnGit(['merge-file', '-p', ...files.map((side) => join(dir, side))]);
-    return result.exitCode === 0 ? result.stdout.toString('utf8') : null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  entries: Map<string, LaneOverlayEntry>,
+  logs: ReadonlySet<string>,
+  targetCommit: string,
+): Promise<void> {
+  const git = new GitPlumbing(workspace.git);
+  for (const logPath of logs) {
+    const dir = logPath.slice(0, -STATUS_LOG_SUFFIX.length);
+    const snapshotPath = `${dir}${STATUS_SNAPSHOT_SUFFIX}`;
+    const log = entries.get(logPath)?.content ?? (await git.readBlob(targetCommit, logPath))?.toString('utf8') ?? null;
+    if (log === null) continue;
+    const metaText = (await git.readBlob(targetCommit, `${dir}/meta.json`))?.toString('utf8');
+    let meta: Record<string, unknown> | null = null;
+    try {
+      meta = metaText ? (JSON.parse(metaText) as Record<string, unknown>) : null;
+    } catch {
+      meta = null;
+    }
+    const reduced = reduceStatusLog(parseStatusLog(log));
+    const slug = reduced.missionSlug || dir.slice(dir.lastIndexOf('/') + 1);
+    const content = renderStatusJson(reduced, missionIdentity(meta, slug));
+    const onTarget = (await git.readBlob(targetCommit, snapshotPath))?.toString('utf8') ?? null;
+    if (content === onTarget) {
+      entries.delete(snapshotPath);
+      continue;
+    }
+    const listed = await workspace.git.listBlobs(targetCommit, [snapshotPath]);
+    const base = entries.get(snapshotPath)?.base ?? listed?.find((blob) => blob.path === snapshotPath)?.id ?? null;
+    entries.set(snapshotPath, { content, base });
   }
 }
 
@@ -335,7 +394,7 @@ export interface LaneRefSync {
    * `even` (nothing to do), `fetched` (took the remote's), `published` (pushed this clone's pending
    * changes), `combined` (both had changes: carried onto the remote's and pushed), `offline`/`refused`.
    */
-  action: 'even' | 'fetched' | 'published' | 'combined' | 'offline' | 'refused';
+  action: 'even' | 'fetched' | 'published' | 'combined' | 'offline' | 'refused' | 'unreadable';
   detail: string | null;
   /** Lane files whose copy here was replaced by another clone's change to the same file. */
   superseded: string[];
@@ -343,6 +402,8 @@ export interface LaneRefSync {
   dropped: string[];
   /** Copies the target changed too, and that kit could not combine line by line (kept as they are). */
   conflicts: string[];
+  /** Copies of files the remote's target deleted: their lanes went with them. */
+  deleted: string[];
 }
 
 /**
@@ -357,15 +418,42 @@ export async function syncLaneRef(
   target: string,
   options: { settle: boolean },
 ): Promise<LaneRefSync> {
+  const report: LaneRefSync = {
+    target,
+    action: 'even',
+    detail: null,
+    superseded: [],
+    dropped: [],
+    conflicts: [],
+    deleted: [],
+  };
+  try {
+    return await syncLaneRefOnce(workspace, stateDir, remote, target, options, report);
+  } catch (error) {
+    // Another clone's lane commit kit cannot take: the rest of kit sync goes on, the local lane ref stays.
+    if (!(error instanceof KitError)) throw error;
+    return { ...report, action: 'unreadable', detail: `${error.message}; ${error.hint ?? ''}`.replace(/; $/, '') };
+  }
+}
+
+async function syncLaneRefOnce(
+  workspace: Workspace,
+  stateDir: string,
+  remote: string,
+  target: string,
+  options: { settle: boolean },
+  report: LaneRefSync,
+): Promise<LaneRefSync> {
   const git = new GitPlumbing(workspace.git);
   const ref = laneRefName(target);
   const tracking = remoteLaneRefName(remote, target);
-  const report: LaneRefSync = { target, action: 'even', detail: null, superseded: [], dropped: [], conflicts: [] };
   for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
     const [local, theirs] = await Promise.all([git.resolveCommit(ref), git.resolveCommit(tracking)]);
     let next = local;
     let action: LaneRefSync['action'] = 'even';
     if (theirs && (!local || (local !== theirs && (await git.isAncestor(local, theirs))))) {
+      // Read (and so checked) before it is taken: every read here will decode it.
+      await readLaneCommit(workspace.git, stateDir, theirs);
       next = theirs;
       action = 'fetched';
     } else if (local && theirs && local !== theirs && !(await git.isAncestor(theirs, local))) {
@@ -383,8 +471,12 @@ export async function syncLaneRef(
     } else if (local && local !== theirs) action = 'published';
     if (options.settle && next) {
       const targetTip = await git.resolveCommit(`refs/remotes/${remote}/${target}`);
+      const localTarget = await git.resolveCommit(`refs/heads/${target}`);
+      // Only against a remote target this clone has too: a copy dropped because origin's main holds it
+      // must still be readable here, from this clone's main (else its lane would go back until git pull).
+      const pulled = !!targetTip && !!localTarget && (await git.isAncestor(targetTip, localTarget));
       const copies = (await readLaneCommit(workspace.git, stateDir, next)).entries;
-      const settled = targetTip ? await settleLaneCopies(workspace, stateDir, copies, targetTip) : null;
+      const settled = targetTip && pulled ? await settleLaneCopies(workspace, stateDir, copies, targetTip) : null;
       if (settled?.entries) {
         next = await writeLaneCommit(workspace.git, stateDir, {
           target,
@@ -397,6 +489,7 @@ export async function syncLaneRef(
       report.dropped = settled?.settled.filter((entry) => entry.outcome === 'dropped').map((entry) => entry.path) ?? [];
       report.conflicts =
         settled?.settled.filter((entry) => entry.outcome === 'conflict').map((entry) => entry.path) ?? [];
+      report.deleted = settled?.settled.filter((entry) => entry.outcome === 'deleted').map((entry) => entry.path) ?? [];
     }
     if (next && next !== theirs) {
       const pushed = await pushRefWithLease(workspace.git, remote, ref, next, theirs);

@@ -54,6 +54,11 @@ export interface LanePublication {
   reason: string | null;
   /** The commit on the remote that carries the change (another than the local one after a race). */
   commit: string | null;
+  /**
+   * lane_store: ref: lane files whose earlier change here, never published (made offline), another
+   * clone's change to the same file replaced when this one went out (it stays in the lane ref's history).
+   */
+  superseded?: string[];
 }
 
 /** One file a lane write changes: its new content, and in the lane-folder layout the path it moves from. */

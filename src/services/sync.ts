@@ -45,13 +45,13 @@ export interface SyncResult {
     outcome: 'published' | 'taken' | 'refused' | 'offline';
     detail: string | null;
   }[];
+  /** With lane_store: ref, what sync did with each target's lane ref (refs/kit/lanes/<target>). */
+  lanes: LaneRefSync[];
   /**
    * Each target branch against its copy on the remote, and what sync did: `published` (lane commits made
    * offline, pushed now as a fast-forward), `behind` (the remote has commits this clone lacks: git pull),
    * `diverged` (both have commits: git pull, then kit sync), `refused`/`offline` (push failed), `even`.
    */
-  /** With lane_store: ref, what sync did with each target's lane ref (refs/kit/lanes/<target>). */
-  lanes: LaneRefSync[];
   targets: {
     branch: string;
     ahead: number;

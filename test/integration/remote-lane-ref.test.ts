@@ -125,16 +125,20 @@ describe('lane_store: ref with a protected main', () => {
     expect(a.git(['show', `main:kitty-specs/${FEATURE}/tasks/WP03-a.md`])).toMatch(/^lane: planned$/m);
     expect(a.git(['status', '--porcelain'])).toBe('');
 
-    // The protection lifted (the pull request merged): origin's main gets the lanes, a sync drops the copies.
+    // The protection lifted (the pull request merged): origin's main gets the lanes.
     installOriginHook(origin, 'pre-receive', 'exit 0\n');
     a.git(['push', '-q', 'origin', 'main']);
     expect(wpFileOnOrigin(origin, 'WP02')).toMatch(/^lane: done$/m);
+    // b has not pulled: its copies stay, or its lanes would go back to its own main's until git pull.
+    const early = resultOf<SyncResult>(await ok(b, ['sync', '--json']));
+    expect(early.lanes[0]?.dropped).toEqual([]);
+    expect(await laneOf(b, 'WP01')).toBe('done');
+    b.git(['pull', '-q', '--ff-only', 'origin', 'main']);
     const settled = resultOf<SyncResult>(await ok(b, ['sync', '--json']));
     expect(settled.lanes[0]?.dropped.sort()).toEqual([
       `kitty-specs/${FEATURE}/tasks/WP01-a.md`,
       `kitty-specs/${FEATURE}/tasks/WP02-a.md`,
     ]);
-    b.git(['pull', '-q', '--ff-only', 'origin', 'main']);
     expect(await laneOf(b, 'WP01')).toBe('done');
     expect(await laneOf(b, 'WP02')).toBe('done');
     expect(await laneOf(b, 'WP03')).toBe('planned');
@@ -204,18 +208,75 @@ describe('lane_store: ref, more', () => {
     await finishWpInClone(a, 'WP01');
     // The user edits WP01's body on main (a pull request merged, say) while the lanes sit on the lane ref.
     const file = `kitty-specs/${FEATURE}/tasks/WP01-a.md`;
-    const edited = readFileSync(join(a.root, file), 'utf8').replace('Do it.', 'Do it, and document it.');
+    // The body, and a frontmatter line right next to the one the lanes changed (git's line merge alone
+    // would call that a conflict).
+    const edited = readFileSync(join(a.root, file), 'utf8')
+      .replace('Do it.', 'Do it, and document it.')
+      .replace('title: Package WP01', 'title: Package WP01 (with docs)');
     writeFileSync(join(a.root, file), edited);
     a.git(['commit', '-q', '-am', 'Clarify WP01']);
     // Status still shows the lanes from the lane ref.
     expect(await laneOf(a, 'WP01')).toBe('done');
-    const run = await a.kit(['merge', '--ready-only', '--no-push', '--json']);
+    // kit sync combines the two already (origin's main has the edit once it is pushed there).
+    const run = await a.kit(['merge', '--ready-only', '--no-push', '--json', '--feature', FEATURE]);
     expect(run.exitCode, run.stderr + run.stdout).toBe(0);
     const onMain = a.git(['show', `main:${file}`]);
     expect(onMain).toMatch(/^lane: done$/m);
     expect(onMain).toContain('Do it, and document it.');
+    expect(onMain).toMatch(/^title: Package WP01 \(with docs\)$/m);
+    expect(resultOf<MergeResult>(run).steps.map((step) => step.wp)).toEqual(['WP01']);
     expect(onMain).toMatch(/Approved in review/);
     expect(resultOf<MergeResult>(run).warnings).toEqual([]);
+  });
+
+  it('an offline change another clone then replaced is named when the next move publishes', async () => {
+    const origin = protectedOrigin();
+    const a = cloneOrigin(origin.url, 'agent-a');
+    const b = cloneOrigin(origin.url, 'agent-b');
+    await ok(a, ['sync']);
+    const restore = takeOffline(origin);
+    const offline = await a.kit(['move', 'WP02', '--to', 'doing', '--force']);
+    restore();
+    expect(offline.stderr).toMatch(/not published/);
+    await ok(b, ['move', 'WP02', '--to', 'doing', '--force', '--agent', 'bee']);
+    const next = await ok(a, ['move', 'WP03', '--to', 'doing', '--force', '--json']);
+    const result = resultOf<{ publication: { published: boolean; superseded?: string[] } }>(next);
+    expect(result.publication.published).toBe(true);
+    expect(result.publication.superseded).toEqual([`kitty-specs/${FEATURE}/tasks/WP02-a.md`]);
+    const text = await ok(a, ['move', 'WP03', '--to', 'planned', '--force']);
+    expect(text.stderr).not.toMatch(/replaced/);
+  });
+
+  it('a lane commit kit cannot read, pushed by another clone, is not taken; the rest of kit sync goes on', async () => {
+    const origin = protectedOrigin();
+    const a = cloneOrigin(origin.url, 'agent-a');
+    const b = cloneOrigin(origin.url, 'agent-b');
+    await ok(b, ['move', 'WP01', '--to', 'doing', '--force']);
+    const good = b.git(['rev-parse', LANE_REF]).trim();
+    // A lane commit naming a file it holds no copy of (a newer or broken kit, or a hand-made one).
+    const index = `${JSON.stringify({ version: 1, target: 'main', files: { [`kitty-specs/${FEATURE}/tasks/WP02-a.md`]: { base: null } } })}\n`;
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], {
+      cwd: a.root,
+      input: index,
+      encoding: 'utf8',
+    }).trim();
+    const tree = execFileSync('git', ['mktree'], {
+      cwd: a.root,
+      input: `100644 blob ${blob}\tlanes.json\n`,
+      encoding: 'utf8',
+    }).trim();
+    const bad = a.git(['commit-tree', tree, '-m', 'broken']).trim();
+    a.git(['push', '-q', '--force', 'origin', `${bad}:${LANE_REF}`]);
+    await ok(a, ['implement', 'WP03']);
+    const run = await ok(b, ['sync', '--json']);
+    const synced = resultOf<SyncResult>(run);
+    expect(synced.lanes[0]?.action).toBe('unreadable');
+    expect(synced.lanes[0]?.detail).toMatch(
+      /lane commit [0-9a-f]{12} cannot be read: it names .*WP02-a.md but holds no copy of it/,
+    );
+    expect(synced.claims.added.map((claim) => claim.wp)).toEqual(['WP03']);
+    expect(b.git(['rev-parse', LANE_REF]).trim()).toBe(good);
+    expect(await laneOf(b, 'WP01')).toBe('doing');
   });
 
   it('a Spec Kitty 3.x mission: events go to the lane ref copy of status.events.jsonl; two clones’ logs combine', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isLaneFilePath,
   isSafeLanePath,
   type LaneOverlayEntry,
   parseLaneOverlayIndex,
@@ -30,10 +31,28 @@ describe('the lane ref index', () => {
     expect(() => parseLaneOverlayIndex(index({ '../etc/passwd': { base: null } }))).toThrow(/not a path inside/);
     expect(() => parseLaneOverlayIndex(index({ '/abs/WP01.md': { base: null } }))).toThrow(/not a path inside/);
     expect(() => parseLaneOverlayIndex(index({ '.git/config': { base: null } }))).toThrow(/not a path inside/);
-    expect(() => parseLaneOverlayIndex(index({ 'a/WP01.md': { base: 'HEAD' } }))).toThrow(/not a blob id/);
+    expect(() => parseLaneOverlayIndex(index({ 'k/001-x/tasks/WP01.md': { base: 'HEAD' } }))).toThrow(/not a blob id/);
+    // Only the files lane changes write: never a feature's meta.json, its spec, or code.
+    for (const path of ['k/001-x/meta.json', 'k/001-x/spec.md', 'src/index.ts', 'k/001-x/WP01.md']) {
+      expect(() => parseLaneOverlayIndex(index({ [path]: { base: null } })), path).toThrow(
+        /not a file lane changes write/,
+      );
+    }
     expect(() => parseLaneOverlayIndex(index({}, 2))).toThrow(/version 2/);
     expect(() => parseLaneOverlayIndex('[]')).toThrow(/not a JSON object/);
     expect(() => parseLaneOverlayIndex('{')).toThrow();
+  });
+
+  it('takes WP files (flat or in a lane folder), event logs and status.json as lane files', () => {
+    for (const path of [
+      'kitty-specs/001-x/tasks/WP01-a.md',
+      'kitty-specs/001-x/tasks/doing/WP01-a.md',
+      'kitty-specs/m-01KZ/status.events.jsonl',
+      'kitty-specs/m-01KZ/status.json',
+    ]) {
+      expect(isLaneFilePath(path), path).toBe(true);
+    }
+    expect(isLaneFilePath('kitty-specs/../tasks/WP01.md')).toBe(false);
   });
 
   it('accepts only relative paths without . or .. parts', () => {
