@@ -72,35 +72,37 @@ export async function startDashboard(workspace: Workspace, options: DashboardOpt
 
   const token = options.allowActions ? randomBytes(24).toString('base64url') : null;
   const assets = readDashboardAssets({ token });
-  server = await startDashboardServer(options.port, {
-    assets,
-    token,
-    status: () => readStatus().text,
-    detail: async (feature, wp) => {
-      const found = findWorkPackage(await readStatus().result, feature, wp);
-      if (!found) return notFound(`${feature} ${wp}`);
-      return { status: 200, body: { ok: true, result: await workPackageDetail(workspace, found) } };
-    },
-    move: options.allowActions
-      ? async (body) => {
-          const request = parseMove(body);
-          if (!request) {
-            return badRequest('send {"feature": "...", "wp": "WPnn", "to": "<lane>"} (and "note" for a rejection)');
+  server = await listenOn(options.port, () =>
+    startDashboardServer(options.port, {
+      assets,
+      token,
+      status: () => readStatus().text,
+      detail: async (feature, wp) => {
+        const found = findWorkPackage(await readStatus().result, feature, wp);
+        if (!found) return notFound(`${feature} ${wp}`);
+        return { status: 200, body: { ok: true, result: await workPackageDetail(workspace, found) } };
+      },
+      move: options.allowActions
+        ? async (body) => {
+            const request = parseMove(body);
+            if (!request) {
+              return badRequest('send {"feature": "...", "wp": "WPnn", "to": "<lane>"} (and "note" for a rejection)');
+            }
+            if (!findWorkPackage(await readStatus().result, request.feature, request.wp)) {
+              return notFound(`${request.feature} ${request.wp}`);
+            }
+            try {
+              const result = await moveWorkPackage(workspace, { ...request, force: false, now: new Date() });
+              changed();
+              return { status: 200, body: { ok: true, result } };
+            } catch (error) {
+              if (!(error instanceof KitError)) throw error;
+              return { status: 409, body: { ok: false, error: { message: error.message, hint: error.hint ?? null } } };
+            }
           }
-          if (!findWorkPackage(await readStatus().result, request.feature, request.wp)) {
-            return notFound(`${request.feature} ${request.wp}`);
-          }
-          try {
-            const result = await moveWorkPackage(workspace, { ...request, force: false, now: new Date() });
-            changed();
-            return { status: 200, body: { ok: true, result } };
-          } catch (error) {
-            if (!(error instanceof KitError)) throw error;
-            return { status: 409, body: { ok: false, error: { message: error.message, hint: error.hint ?? null } } };
-          }
-        }
-      : null,
-  });
+        : null,
+    }),
+  );
 
   watcher = watchWorkspace(
     { specsDir: workspace.specsPath, commonDir: workspace.commonDir, since: startedAt },
@@ -187,6 +189,20 @@ function parseMove(body: unknown): { feature: string; wp: string; to: string; no
   if (typeof feature !== 'string' || typeof wp !== 'string' || typeof to !== 'string') return null;
   if (note !== undefined && note !== null && typeof note !== 'string') return null;
   return { feature, wp, to, note: typeof note === 'string' && note.trim() ? note : undefined };
+}
+
+/** The server, or a KitError saying what to do when the port cannot be had. */
+async function listenOn(port: number, start: () => Promise<DashboardServer>): Promise<DashboardServer> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    throw new KitError(
+      code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use` : `port ${port} may not be used by you`,
+      { hint: 'choose another with --port, or --port 0 for a free one' },
+    );
+  }
 }
 
 function notFound(what: string): JsonReply {

@@ -158,6 +158,13 @@ describe.skipIf(process.platform === 'win32')('kit dashboard over HTTP', () => {
     expect(detail.commits.map((commit) => commit.subject)).toEqual(['Work on WP02']);
   });
 
+  it('says which port is taken, and how to choose another, when --port is in use', async () => {
+    const taken = await fx.repo.kit(['dashboard', '--port', String(server.port), '--no-open']);
+    expect(taken.exitCode).toBe(3);
+    expect(taken.stderr).toContain(`port ${server.port} on 127.0.0.1 is in use`);
+    expect(taken.stderr).toContain('--port 0');
+  });
+
   it('refuses lane actions without --allow-actions', async () => {
     const { port } = server;
     const body = JSON.stringify({ feature: fx.feature, wp: 'WP03', to: 'done' });
