@@ -31,26 +31,31 @@ export default class Dashboard extends KitCommand {
     'allow-actions': Flags.boolean({ description: 'Allow lane moves from the page (as kit move; off: read-only).' }),
   };
 
+  /** Set once the result is out: printed at start (a script reads the URL while kit serves), not again at the end. */
+  private printedJson = false;
+
   async run(): Promise<DashboardResult> {
     const { flags } = await this.parse(Dashboard);
     const workspace = await this.openWorkspace();
     const dashboard = await startDashboard(workspace, { port: flags.port, allowActions: flags['allow-actions'] });
+    // Ctrl-C and SIGTERM are how a dashboard ends: close it, then return like any command (exit 0).
+    let release = () => {};
     const stopped = new Promise<void>((resolve) => {
-      onStopSignal(() => void dashboard.close().then(resolve));
+      release = onStopSignal(() => void dashboard.close().then(resolve));
     });
     const result = { url: dashboard.url, port: dashboard.port, actions: dashboard.actions };
-    // The result is printed now, not when the command ends: a script reads the URL while kit serves.
-    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result));
+    if (this.jsonEnabled()) {
+      this.logJson(this.toSuccessJson(result));
+      this.printedJson = true;
+    }
     const mode = dashboard.actions ? 'lane actions on' : 'read-only';
     this.print(`kit dashboard: ${dashboard.url} (${mode}; Ctrl-C to stop)`);
     if (!flags['no-open']) openInBrowser(dashboard.url);
     await stopped;
+    release();
     this.print('kit dashboard: stopped');
-    this.printedJson = true;
     return result;
   }
-
-  private printedJson = false;
 
   override logJson(json: unknown): void {
     if (!this.printedJson) super.logJson(json);
