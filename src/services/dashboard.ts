@@ -55,7 +55,9 @@ export async function startDashboard(workspace: Workspace, options: DashboardOpt
     const result = collectStatus(workspace, { now: new Date(now) });
     const entry = { version, at: now, result, text: result.then((status) => JSON.stringify(status)) };
     cached = entry;
-    // A failed read is not kept: the next request tries again.
+    // A failed read is not kept: the next request tries again (and gets the error as a 500). Nobody may be
+    // waiting for the text (the read at start): its failure must not count as unhandled and end kit.
+    entry.text.catch(() => undefined);
     result.then(
       (status) => void watcher?.follow(worktreesOf(status), now),
       () => {
