@@ -14,4 +14,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The dashboard's page runs in the browser (a plain script, no modules).
+  { files: ['templates/dashboard/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
 );

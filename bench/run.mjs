@@ -520,6 +520,13 @@ async function main() {
         // Members of a group may have different fixtures (check in the planning repository, check-3x in
         // the 3.x one): measurementGroups only pairs states that can both be in place.
         const scenarioCtx = await fixtures.enter(scenario.fixture);
+        // A scenario that cannot run on this machine (no chromium for the dashboard) says so, and is no error.
+        const skip = scenario.skip?.(scenarioCtx);
+        if (skip) {
+          results.push({ ...failedResult(scenario, null), note: `${scenario.note ?? ''} (${skip})`.trim() });
+          progress(`bench: ${scenario.name.padEnd(16)} ${skip}\n`);
+          continue;
+        }
         try {
           members.push({
             scenario,
@@ -541,6 +548,8 @@ async function main() {
         await scenario.setup?.(scenarioCtx);
         // argsEachRun: the arguments depend on what setup just made (git push of a new commit's sha).
         const args = scenario.argsEachRun ? resolveArgs(scenario, scenarioCtx) : firstArgs;
+        // measure: a scenario that is not one process from spawn to exit (the dashboard's first paint).
+        if (scenario.measure) return scenario.measure(scenarioCtx, kit, env);
         return scenario.exec
           ? runner.run({ exec: scenario.exec, args, cwd: scenarioCtx.repo, env })
           : runner.run({ script: kit.bin, args, cwd: scenarioCtx.repo, env });

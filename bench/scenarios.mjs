@@ -5,8 +5,9 @@
 //   args         kit's arguments: an array, or (ctx) => array when they depend on the repository
 //   fixture      optional: the repository state it needs, built once before its warm-up run
 //                (bench/lib/fixtures.mjs): 'worktrees' (20 live WP worktrees, 10 more branches in the
-//                planning repository), 'merge' (a 5,000-file repository with 20 done WPs to merge) or
-//                '3x' (a repository of the planning one's size in the Spec Kitty 3.x format)
+//                planning repository), 'merge' (a 5,000-file repository with 20 done WPs to merge),
+//                '3x' (a repository of the planning one's size in the Spec Kitty 3.x format) or 'dashboard'
+//                (200 WPs and a headless chromium; ctx.firstPaint measures a run, ctx.skip says why not)
 //   setup        optional (ctx) => void (or a promise), run before every run (warm-up included) and not
 //                timed: delete a cache, reset a lane, remove a worktree...
 //   exec         optional: run this program with `args` instead of kit (a plain-git baseline)
@@ -19,6 +20,9 @@
 //   argsEachRun  optional: resolve `args` again after each run's setup (they name what setup made)
 //   expectOutput optional RegExp: a run whose stdout + stderr does not match is a failed run (ERROR)
 //   note         optional; shown under the table
+//   measure      optional async (ctx, kit, env) => run: measures one run itself instead of timing a process
+//                from spawn to exit; returns what bench/lib/measure.mjs's run() returns (ms, exitCode, ...)
+//   skip         optional (ctx) => reason or null: the scenario cannot run here (shown as a note, no error)
 //
 // ctx: { repo, kitDir (.git/kit), cacheDir (.git/kit/cache), params, middleFeature, git(args), restore() },
 // plus with fixture 'worktrees': fixture ({ head, move, implement }), resetFixture(); with 'merge': merge
@@ -190,6 +194,19 @@ export const SCENARIOS = [
     note:
       'baseline for move-remote: one new commit (the same WP file changed, made with commit-tree on the ' +
       'fixture commit before each run) pushed to origin over git://127.0.0.1',
+  },
+
+  // kit dashboard (fixture 'dashboard': 200 WPs and a headless chromium): from spawning kit to the page's
+  // first paint with every card, through the real server, /api/status and the page's own script.
+  {
+    name: 'dashboard-first-paint',
+    fixture: 'dashboard',
+    args: ['dashboard', '--port', '0', '--no-open', '--json'],
+    label: 'kit dashboard → first paint of 200 cards in chromium',
+    measure: (ctx, kit, env) => ctx.firstPaint(kit, env),
+    skip: (ctx) => ctx.skip,
+    targetMs: 1000,
+    note: 'spawn of kit dashboard to the frame showing all 200 WPs (5 features × 40) in headless chromium, started beforehand',
   },
 
   // kit merge of 20 done WPs in a 5,000-file repository (fixture 'merge'). The first three keep the

@@ -38,13 +38,20 @@ if (
 }
 
 // Ctrl-C and SIGTERM from the first moment: whatever children kit has started by then are reaped before it
-// ends, as 128 + the signal's number (src/io/git-shell.ts keeps the shells in this registry).
+// ends, as 128 + the signal's number (src/io/git-shell.ts keeps the shells in this registry). A command that
+// runs until it is stopped (kit dashboard) registers a stop handler instead (src/io/stop-signal.ts): it
+// closes what it opened and returns, and kit ends below as after any command.
 globalThis[Symbol.for('kit.signalsHandled')] = true;
 for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
 ]) {
   process.once(signal, () => {
+    const stop = globalThis[Symbol.for('kit.stopHandler')];
+    if (typeof stop === 'function') {
+      stop(signal);
+      return;
+    }
     const shells = globalThis[Symbol.for('kit.gitShells')];
     void Promise.all([...(shells ?? [])].map((shell) => shell.close())).finally(() => process.exit(code));
   });

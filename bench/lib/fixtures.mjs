@@ -15,6 +15,7 @@
 //
 // A fixture may return close() (a promise): the bench calls it at the end, after a failure too.
 import { join } from 'node:path';
+import { enterDashboardFixture } from './fixture-dashboard.mjs';
 import { FORMAT_3X } from './generate-3x.mjs';
 import { buildRemoteFixture, PUSH_REF, REMOTE_NAME } from './fixture-remote.mjs';
 import { buildWorktreesFixture, resetWorktreesFixture } from './fixture-worktrees.mjs';
@@ -158,6 +159,11 @@ export const FIXTURES = {
         return problems.length > 0 ? `merge fixture (kit merge --dry-run): ${problems.join('; ')}` : null;
       },
     },
+  },
+
+  dashboard: {
+    usesPlanningRepo: false,
+    enter: (base, options) => enterDashboardFixture(base, options),
   },
 
   remote: {

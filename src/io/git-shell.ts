@@ -24,6 +24,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deliverStopSignal } from './stop-signal.js';
 
 export interface ShellGitResult {
   exitCode: number;
@@ -74,6 +75,8 @@ function handleSignals(): void {
     ['SIGTERM', 143],
   ] as const) {
     process.once(signal, () => {
+      // A command that runs until stopped (kit dashboard) ends on its own: src/io/stop-signal.ts.
+      if (deliverStopSignal(signal)) return;
       void closeGitShells().finally(() => process.exit(code));
     });
   }
