@@ -1,0 +1,65 @@
+/**
+ * The stack facts `kit status` adds to each WP in flight: whether its base is stale (a dependency has
+ * commits its branch lacks) and which other WPs in flight in the same feature it would conflict with if
+ * the two were merged, and in which files. The stale counts come from the git facts status already read;
+ * the forecast merges every pair in memory, cached by the two tips (src/io/conflict-forecast.ts).
+ */
+import { forecastPairs, isInFlight, pairKey, type StaleDependency, staleDependencies } from '../domain/stack.js';
+import { forecastConflicts } from '../io/conflict-forecast.js';
+import { kitStateDir, type Workspace } from '../io/workspace.js';
+import type { Lane } from '../lanes/lane.js';
+
+export interface ForecastConflict {
+  /** The other WP in flight. */
+  with: string;
+  /** The files the two would conflict in. */
+  files: string[];
+}
+
+interface StackWorkPackage {
+  id: string;
+  lane: Lane;
+  git: { tip: string; behind: Record<string, number> } | null;
+  staleBase: StaleDependency[];
+  conflicts: ForecastConflict[] | null;
+}
+
+/** The stale dependencies of a WP in flight (none for any other: only work in progress can be restacked). */
+export function staleBaseOf(wp: { lane: Lane; git: { tip: string; behind: Record<string, number> } | null }) {
+  return wp.git && isInFlight({ lane: wp.lane, tip: wp.git.tip }) ? staleDependencies(wp.git.behind) : [];
+}
+
+/**
+ * Sets `conflicts` on every WP in flight of each feature: the others it would conflict with (empty: none).
+ * WPs not in flight keep null: nothing was forecast for them.
+ */
+export async function addConflictForecast(
+  workspace: Workspace,
+  features: readonly { workPackages: StackWorkPackage[] }[],
+): Promise<void> {
+  const perFeature = features.map((feature) =>
+    forecastPairs(
+      feature.workPackages.flatMap((wp) =>
+        wp.git && isInFlight({ lane: wp.lane, tip: wp.git.tip }) ? [{ id: wp.id, tip: wp.git.tip, wp }] : [],
+      ),
+    ),
+  );
+  for (const feature of features) {
+    for (const wp of feature.workPackages) {
+      if (wp.git && isInFlight({ lane: wp.lane, tip: wp.git.tip })) wp.conflicts = [];
+    }
+  }
+  const pairs = perFeature.flat();
+  if (pairs.length === 0) return;
+  const answers = await forecastConflicts(
+    workspace.git,
+    kitStateDir(workspace),
+    pairs.map(([first, second]) => ({ first: first.tip, second: second.tip })),
+  );
+  for (const [first, second] of pairs) {
+    const files = answers.get(pairKey(first.tip, second.tip));
+    if (!files || files.length === 0) continue;
+    first.wp.conflicts?.push({ with: second.id, files });
+    second.wp.conflicts?.push({ with: first.id, files });
+  }
+}
