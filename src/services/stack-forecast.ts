@@ -6,8 +6,10 @@
  */
 import { forecastPairs, isInFlight, pairKey, type StaleDependency, staleDependencies } from '../domain/stack.js';
 import { forecastConflicts } from '../io/conflict-forecast.js';
+import { GitPlumbing } from '../io/git.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
+import { workPackageBranch } from './work-package-context.js';
 
 export interface ForecastConflict {
   /** The other WP in flight. */
@@ -62,4 +64,32 @@ export async function addConflictForecast(
     first.wp.conflicts?.push({ with: second.id, files });
     second.wp.conflicts?.push({ with: first.id, files });
   }
+}
+
+/**
+ * The forecast for one WP (for `kit prompt`): the other WPs in flight of its feature that it would
+ * conflict with; null when it is not in flight itself.
+ */
+export async function conflictsOfWorkPackage(
+  workspace: Workspace,
+  feature: { name: string; workPackages: readonly { id: string; lane: Lane }[] },
+  wpId: string,
+): Promise<ForecastConflict[] | null> {
+  const tips = await new GitPlumbing(workspace.git).branchTips();
+  const flying = feature.workPackages.flatMap((wp) => {
+    const tip = tips.get(workPackageBranch(feature.name, wp.id)) ?? null;
+    return tip && isInFlight({ lane: wp.lane, tip }) ? [{ id: wp.id, tip }] : [];
+  });
+  const own = flying.find((wp) => wp.id === wpId);
+  if (!own) return null;
+  const others = flying.filter((wp) => wp.id !== wpId);
+  const answers = await forecastConflicts(
+    workspace.git,
+    kitStateDir(workspace),
+    others.map((other) => ({ first: own.tip, second: other.tip })),
+  );
+  return others.flatMap((other) => {
+    const files = answers.get(pairKey(own.tip, other.tip));
+    return files && files.length > 0 ? [{ with: other.id, files }] : [];
+  });
 }

@@ -94,6 +94,8 @@ describe('conflict forecast in kit status', () => {
     await setUp();
     const run = await fx.repo.kit(['prompt', 'WP02']);
     expectSuccess(run, 'kit prompt WP02');
-    expect(run.stdout).toMatch(/would conflict with WP01 in shared\.txt/);
+    expect(run.stdout).toMatch(/## Stack\n\n- Conflict forecast: this branch and WP01's would conflict in shared\.txt/);
+    const clean = await fx.repo.kit(['prompt', 'WP03']);
+    expect(clean.stdout).not.toContain('## Stack');
   });
 });

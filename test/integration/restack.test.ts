@@ -83,6 +83,10 @@ describe('kit restack', () => {
     expect(stale.WP02).toEqual([{ dependency: 'WP01', newCommits: 1 }]);
     expect(stale.WP03).toEqual([]); // WP02 has not moved yet
 
+    const prompt = await fx.repo.kit(['prompt', 'WP02']);
+    expect(prompt.stdout).toContain('Stale base: WP01 has 1 new commit that this branch lacks');
+    expect(prompt.stdout).toContain(`kit restack WP02 --feature ${fx.feature}`);
+
     const dry = await restack(fx, ['--dry-run']);
     expectSuccess(dry.run, 'kit restack --dry-run');
     expect(dry.result.steps.map((step) => [step.wp, step.outcome])).toEqual([
