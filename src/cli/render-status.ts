@@ -44,7 +44,8 @@ function gitOnlyMarks(wp: StatusWorkPackage): string {
   else if (wp.git.uncommitted > 0) marks.push(`✎${wp.git.uncommitted}`);
   const stale = Object.entries(wp.git.behind).filter(([, count]) => count > 0);
   if (stale.length > 0) marks.push(`⚠behind ${stale.map(([id, count]) => `${id}+${count}`).join(',')}`);
-  if (wp.conflicts && wp.conflicts.length > 0) marks.push(`✗${wp.conflicts.map((conflict) => conflict.with).join(',')}`);
+  if (wp.conflicts && wp.conflicts.length > 0)
+    marks.push(`✗${wp.conflicts.map((conflict) => conflict.with).join(',')}`);
   marks.push(formatAge(wp.git.lastCommitAgeSeconds));
   return marks.join(' ');
 }

@@ -191,7 +191,10 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
         : await mergedBase(
             git,
             id,
-            dependencies.map((dependency) => ({ ...dependency, branch: workPackageBranch(feature.name, dependency.id) })),
+            dependencies.map((dependency) => ({
+              ...dependency,
+              branch: workPackageBranch(feature.name, dependency.id),
+            })),
           ).catch((error: unknown) => {
             if (error instanceof KitError && error.exitCode === ExitCode.mergeConflict) return error;
             throw error;
@@ -280,7 +283,8 @@ async function worktreeBusy(git: GitPlumbing, worktree: string): Promise<string 
     const changed = await git.status(worktree);
     if (changed.length > 0) {
       const untracked = changed.filter((entry) => entry.code === '??').length;
-      const detail = untracked === changed.length ? 'untracked' : untracked > 0 ? 'uncommitted or untracked' : 'uncommitted';
+      const detail =
+        untracked === changed.length ? 'untracked' : untracked > 0 ? 'uncommitted or untracked' : 'uncommitted';
       return `has ${changed.length} ${detail} file${changed.length === 1 ? '' : 's'}`;
     }
   } catch {
@@ -317,8 +321,7 @@ async function replayOnto(
   graph: CommitGraph,
   input: { id: string; title: string; oldBase: string; newBase: string; tip: string },
 ): Promise<
-  | { tip: string; commits: number }
-  | { conflict: MergeTreeResult; commit: { sha: string; subject: string } | null }
+  { tip: string; commits: number } | { conflict: MergeTreeResult; commit: { sha: string; subject: string } | null }
 > {
   const inNewBase = graph.reach(input.newBase);
   const own = graph.commitsBetween(input.oldBase, input.tip).filter((sha) => !inNewBase.has(sha));
@@ -402,7 +405,9 @@ async function recordBases(
     files: moved.map((entry) => entry.wp.file),
     message: () =>
       `kit: ${feature} restack ${moved.map((entry) => entry.step.wp).join(', ')}\n\n${moved
-        .map((entry) => `${entry.step.wp} onto ${entry.step.onto.join(' + ')} (${(entry.step.base ?? '').slice(0, 12)})`)
+        .map(
+          (entry) => `${entry.step.wp} onto ${entry.step.onto.join(' + ')} (${(entry.step.base ?? '').slice(0, 12)})`,
+        )
         .join('\n')}\n`,
     transform: async (files) => {
       const changes = [];

@@ -13,16 +13,7 @@
 import type { StatusWorkPackage } from '../../services/status.js';
 
 export type MarkKind =
-  | 'ahead'
-  | 'dirty'
-  | 'stale'
-  | 'conflict'
-  | 'blocked' 
-  | 'ready'
-  | 'age'
-  | 'missing'
-  | 'locked'
-  | 'status';
+  'ahead' | 'dirty' | 'stale' | 'conflict' | 'blocked' | 'ready' | 'age' | 'missing' | 'locked' | 'status';
 
 export interface Mark {
   kind: MarkKind;
