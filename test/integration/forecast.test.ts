@@ -23,7 +23,9 @@ interface StatusJson {
 let fx: FeatureRepo;
 let cachePath: string;
 
-async function conflictsOf(env?: Record<string, string>): Promise<Record<string, StatusJson['features'][0]['workPackages'][0]['conflicts']>> {
+async function conflictsOf(
+  env?: Record<string, string>,
+): Promise<Record<string, StatusJson['features'][0]['workPackages'][0]['conflicts']>> {
   const run = await fx.repo.kit(['status', '--json'], env ? { env } : {});
   expectSuccess(run, 'kit status --json');
   const wps = resultOf<StatusJson>(run).features[0]?.workPackages ?? [];
