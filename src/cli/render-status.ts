@@ -112,8 +112,8 @@ export function renderStatus(result: StatusResult): string {
   }
   const legend = [
     'Marks: ↑ commits ahead of base · ✎ uncommitted files · ⚠ behind a dependency',
-    '       (new commits there since this WP branched) · ✗ would conflict with that WP',
-    '       if both merged · age of the last commit',
+    '       (new commits there since this WP branched) · ✗ would conflict with',
+    '       that WP if both merged · age of the last commit',
   ];
   if (result.features.some((feature) => feature.format === '3.x')) {
     legend.push('       [approved] a Spec Kitty 3.x lane its column does not name');
