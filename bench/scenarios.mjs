@@ -5,7 +5,8 @@
 //   args         kit's arguments: an array, or (ctx) => array when they depend on the repository
 //   fixture      optional: the repository state it needs, built once before its warm-up run
 //                (bench/lib/fixtures.mjs): 'worktrees' (20 live WP worktrees, 10 more branches in the
-//                planning repository), 'merge' (a 5,000-file repository with 20 done WPs to merge) or
+//                planning repository), 'merge' (a 5,000-file repository with 20 done WPs to merge),
+//                'flight' (the same repository with its 20 WPs in doing: 190 pairs to forecast) or
 //                '3x' (a repository of the planning one's size in the Spec Kitty 3.x format)
 //   setup        optional (ctx) => void (or a promise), run before every run (warm-up included) and not
 //                timed: delete a cache, reset a lane, remove a worktree...
