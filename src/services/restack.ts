@@ -152,11 +152,17 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
       reason: null,
     };
     steps.push(step);
-    // Dependencies on the target already (landed) or not started add nothing to the base.
-    const dependencies = wp.dependencies.flatMap((dependency) => {
+    // Dependencies on the target already (landed) or not started add nothing to the base, nor does one
+    // another dependency already holds (WP03 on WP01 and WP02, where WP02 is built on WP01).
+    const started = wp.dependencies.flatMap((dependency) => {
       const dependencyTip = current.get(dependency) ?? branchTip(dependency);
       return dependencyTip && graph.has(dependencyTip) ? [{ id: dependency, tip: dependencyTip }] : [];
     });
+    const dependencies = started.filter(
+      (dependency, index) =>
+        started.findIndex((other) => other.tip === dependency.tip) === index &&
+        !started.some((other) => other.tip !== dependency.tip && graph.reach(other.tip).has(dependency.tip)),
+    );
     step.onto = dependencies.map((dependency) => dependency.id);
     const waiting = waitsFor(wp, skipped);
     const behind = dependencies.filter((dependency) => !graph.reach(tip).has(dependency.tip));

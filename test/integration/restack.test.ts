@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   commitFile,
   committedWp,
+  DIAMOND,
   expectSuccess,
   type FeatureRepo,
   makeFeatureRepo,
@@ -206,6 +207,32 @@ describe('kit restack', () => {
     ]);
     expect(contains(fx, tip(fx, 'WP03'), root)).toBe(true);
     expect(readFileSync(join(fx.worktreePath('WP03'), 'shared.txt'), 'utf8')).toBe('both\n');
+  });
+
+  it('restacks a diamond: WP04 onto a merge of its two rebased dependencies', async () => {
+    const fx = await makeFeatureRepo({ wps: DIAMOND });
+    for (const id of ['WP01', 'WP02', 'WP03', 'WP04']) {
+      expectSuccess(await fx.repo.kit(['implement', id, '--agent', `agent-${id}`]), `kit implement ${id}`);
+      commitFile(fx.worktreePath(id), `${id}.txt`, `${id} work\n`, `${id}: work`);
+    }
+    const root = commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack (diamond)');
+    expect(result.steps.map((step) => [step.wp, step.outcome, step.onto.join('+')])).toEqual([
+      ['WP01', 'up-to-date', ''],
+      ['WP02', 'restacked', 'WP01'],
+      ['WP03', 'restacked', 'WP01'],
+      ['WP04', 'restacked', 'WP02+WP03'],
+    ]);
+    const base = result.steps[3]?.base ?? '';
+    const [, ...parents] = fx.repo.git(['rev-list', '--parents', '-n', '1', base]).trim().split(' ');
+    expect(parents).toEqual([tip(fx, 'WP02'), tip(fx, 'WP03')]);
+    expect(committedWp(fx, 'WP04').base_commit).toBe(base);
+    expect(contains(fx, tip(fx, 'WP04'), root)).toBe(true);
+    expect(fx.repo.git(['log', '--format=%s', `${base}..${tip(fx, 'WP04')}`]).trim()).toBe('WP04: work');
+    for (const id of ['WP01', 'WP02', 'WP03', 'WP04']) {
+      expect(readFileSync(join(fx.worktreePath('WP04'), `${id}.txt`), 'utf8')).toBe(`${id} work\n`);
+    }
   });
 
   it('restacks only the named WP and its dependents, and refuses an unknown one', async () => {
