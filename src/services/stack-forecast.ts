@@ -39,25 +39,23 @@ export async function addConflictForecast(
   workspace: Workspace,
   features: readonly { workPackages: StackWorkPackage[] }[],
 ): Promise<void> {
-  const perFeature = features.map((feature) =>
-    forecastPairs(
-      feature.workPackages.flatMap((wp) =>
-        wp.git && isInFlight({ lane: wp.lane, tip: wp.git.tip }) ? [{ id: wp.id, tip: wp.git.tip, wp }] : [],
-      ),
-    ),
-  );
-  for (const feature of features) {
-    for (const wp of feature.workPackages) {
-      if (wp.git && isInFlight({ lane: wp.lane, tip: wp.git.tip })) wp.conflicts = [];
-    }
+  const flying = (feature: { workPackages: StackWorkPackage[] }) =>
+    feature.workPackages.flatMap((wp) =>
+      wp.git && isInFlight({ lane: wp.lane, tip: wp.git.tip }) ? [{ id: wp.id, tip: wp.git.tip, wp }] : [],
+    );
+  const pairs = features.flatMap((feature) => forecastPairs(flying(feature)));
+  let answers: Map<string, string[]>;
+  try {
+    answers = await forecastConflicts(
+      workspace.git,
+      kitStateDir(workspace),
+      pairs.map(([first, second]) => ({ first: first.tip, second: second.tip })),
+    );
+  } catch {
+    // The forecast is advice: if git cannot give it, the board still shows everything else (conflicts null).
+    return;
   }
-  const pairs = perFeature.flat();
-  if (pairs.length === 0) return;
-  const answers = await forecastConflicts(
-    workspace.git,
-    kitStateDir(workspace),
-    pairs.map(([first, second]) => ({ first: first.tip, second: second.tip })),
-  );
+  for (const feature of features) for (const { wp } of flying(feature)) wp.conflicts = [];
   for (const [first, second] of pairs) {
     const files = answers.get(pairKey(first.tip, second.tip));
     if (!files || files.length === 0) continue;
