@@ -168,8 +168,12 @@ function stackSection(result: PromptResult): string[] {
     );
   }
   for (const conflict of conflicts ?? []) {
+    const files = conflict.files.join(', ');
+    const dependency = result.dependencies.find((candidate) => candidate.id === conflict.with);
     lines.push(
-      `- Conflict forecast: this branch and ${conflict.with}'s would conflict in ${conflict.files.join(', ')} if both were merged. Keep your changes to those files small; once ${conflict.with} lands or you depend on it, bring it in (\`git merge\` its branch) and resolve it here.`,
+      dependency
+        ? `- Conflict forecast: your dependency ${conflict.with} and this branch conflict in ${files}, so kit restack will stop there. Bring it in here instead: \`git merge ${dependency.branch}\`, resolve, commit.`
+        : `- Conflict forecast: this branch and ${conflict.with}'s would conflict in ${files} if both were merged. Keep your changes to those files small; once ${conflict.with} lands or you depend on it, bring it in (\`git merge\` its branch) and resolve it here.`,
     );
   }
   return lines;

@@ -188,6 +188,12 @@ describe('kit restack', () => {
     expect(human.exitCode).toBe(4);
     expect(human.stdout).toMatch(/WP02 does not apply onto WP01:[\s\S]*shared\.txt \(\w+\)/);
 
+    // The agent is told before it runs into it.
+    const prompt = await fx.repo.kit(['prompt', 'WP02']);
+    expect(prompt.stdout).toContain(
+      `your dependency WP01 and this branch conflict in shared.txt, so kit restack will stop there. Bring it in here instead: \`git merge ${fx.branch('WP01')}\``,
+    );
+
     // The hint's way out: merge the dependency in the worktree and resolve.
     const worktree = fx.worktreePath('WP02');
     try {
