@@ -1,8 +1,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { forecastConflicts } from '../../src/io/conflict-forecast.js';
+import { Git } from '../../src/io/git.js';
 import { commitFile, expectSuccess, type FeatureRepo, makeFeatureRepo, tipOf } from '../helpers/lanes.js';
-import { resultOf } from '../helpers/repo.js';
+import { makeRepo, makeTempDir, resultOf } from '../helpers/repo.js';
 
 interface StatusJson {
   features: {
@@ -99,5 +101,42 @@ describe('conflict forecast in kit status', () => {
     expect(run.stdout).toMatch(/## Stack\n\n- Conflict forecast: this branch and WP01's would conflict in shared\.txt/);
     const clean = await fx.repo.kit(['prompt', 'WP03']);
     expect(clean.stdout).not.toContain('## Stack');
+  });
+});
+
+describe('forecastConflicts (the io module)', () => {
+  it('answers every pair git can merge even when one pair of the batch cannot be, and caches only those', async () => {
+    const repo = makeRepo();
+    repo.write('f.txt', 'base\n');
+    repo.git(['add', 'f.txt']);
+    repo.git(['commit', '-q', '-m', 'f']);
+    const root = repo.git(['rev-parse', 'HEAD']).trim();
+    const branch = (name: string, content: string) => {
+      repo.git(['checkout', '-q', '-b', name, root]);
+      repo.write('f.txt', content);
+      repo.git(['commit', '-q', '-am', name]);
+      return repo.git(['rev-parse', 'HEAD']).trim();
+    };
+    const left = branch('left', 'left\n');
+    const right = branch('right', 'right\n');
+    repo.git(['checkout', '-q', '-b', 'other', root]);
+    repo.write('g.txt', 'g\n');
+    repo.git(['add', 'g.txt']);
+    repo.git(['commit', '-q', '-m', 'g']);
+    const other = repo.git(['rev-parse', 'HEAD']).trim();
+    const missing = '0123456789abcdef0123456789abcdef01234567';
+    const stateDir = makeTempDir('kit-forecast-');
+    const answers = await forecastConflicts(new Git(repo.root), stateDir, [
+      { first: left, second: right },
+      { first: left, second: missing },
+      { first: right, second: other },
+    ]);
+    expect(answers.get([left, right].sort().join(' '))).toEqual(['f.txt']);
+    expect(answers.get([right, other].sort().join(' '))).toEqual([]);
+    expect(answers.has([left, missing].sort().join(' '))).toBe(false);
+    const cached = JSON.parse(readFileSync(join(stateDir, 'forecast.json'), 'utf8')) as { pairs: object };
+    expect(Object.keys(cached.pairs).sort()).toEqual(
+      [[left, right].sort().join(' '), [right, other].sort().join(' ')].sort(),
+    );
   });
 });

@@ -164,6 +164,22 @@ describe('kit restack', () => {
     expect(readFileSync(join(fx.worktreePath('WP03'), 'notes.txt'), 'utf8')).toBe('agent scratch\n');
   });
 
+  it('skips a worktree with an operation in progress, though it has no changed file', async () => {
+    const fx = await chain();
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    git(fx.worktreePath('WP02'), ['bisect', 'start']);
+    const { result } = await restack(fx);
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.reason).toMatch(/has a bisect in progress/);
+    expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
+    git(fx.worktreePath('WP02'), ['bisect', 'reset']);
+    expect((await restack(fx)).result.steps.map((step) => step.outcome)).toEqual([
+      'up-to-date',
+      'restacked',
+      'restacked',
+    ]);
+  });
+
   it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {
     const fx = await chain();
     commitFile(fx.worktreePath('WP02'), 'shared.txt', 'WP02 says hello\n', 'WP02: shared');
