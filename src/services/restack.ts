@@ -22,6 +22,7 @@ import { readCommitGraph } from '../io/commit-ancestry.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { editFrontmatter } from '../io/frontmatter.js';
 import { conflictedFiles, GitPlumbing, type MergeTreeResult } from '../io/git.js';
+import { pushWithLease } from '../io/remote.js';
 import { writeLaneFiles } from '../io/work-package-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { selectFeature } from './feature-selection.js';
@@ -60,6 +61,11 @@ export interface RestackStep {
   /** Where the old tip is kept, once moved. */
   archiveRef: string | null;
   reason: string | null;
+  /**
+   * With a remote: whether the moved branch was pushed there (with a lease on the tip it had there);
+   * null without a remote, when the branch was never published, or when it did not move.
+   */
+  published: boolean | null;
 }
 
 export interface RestackConflict {
@@ -150,6 +156,7 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
       worktree,
       archiveRef: null,
       reason: null,
+      published: null,
     };
     steps.push(step);
     // Dependencies on the target already (landed) or not started add nothing to the base, nor does one
@@ -268,6 +275,8 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
     step.outcome = 'restacked';
     moved.push(entry);
   }
+  const remote = workspace.config.remote;
+  if (remote && moved.length > 0) result.warnings.push(...(await publishMoved(workspace, git, remote, moved)));
   if (moved.length > 0) {
     try {
       result.recordedIn = await recordBases(workspace, feature.name, targetBranch, moved);
@@ -397,6 +406,40 @@ async function moveBranch(
   // The worktree changed between the check and the move: put the branch back, so its index matches again.
   await git.compareAndSwapRef(branchRef, step.from, step.to);
   return `its worktree changed while kit was restacking it (${synced.stderr.trim().split('\n')[0] ?? 'read-tree failed'}); run kit restack again`;
+}
+
+/**
+ * With a remote, a WP branch published there (at its claim, or when handed in) must follow the restack, or
+ * the next fast-forward push of it fails. Each is pushed with a lease on the tip this clone last saw there,
+ * and only when that tip is in the old branch (otherwise someone else pushed to it: warn, touch nothing).
+ */
+async function publishMoved(
+  workspace: Workspace,
+  git: GitPlumbing,
+  remote: string,
+  moved: readonly Built[],
+): Promise<string[]> {
+  const warnings = await Promise.all(
+    moved.map(async ({ step }) => {
+      const tracking = `refs/remotes/${remote}/${step.branch}`;
+      const there = await git.resolveCommit(tracking);
+      if (!there || !step.to) return null;
+      const ours = there === step.from || (await git.isAncestorIfKnown(there, step.from)) === true;
+      if (!ours) {
+        step.published = false;
+        return `${step.branch} on ${remote} has commits the restacked branch does not: it was not pushed (compare ${tracking} with ${step.branch})`;
+      }
+      const pushed = await pushWithLease(workspace.git, remote, step.branch, step.to, there);
+      if (pushed.kind === 'pushed') {
+        step.published = true;
+        await git.compareAndSwapRef(tracking, step.to, there);
+        return null;
+      }
+      step.published = false;
+      return `${step.branch} is restacked here but not on ${remote} (${pushed.reason}): git push --force-with-lease=${step.branch}:${there} ${remote} ${step.branch}`;
+    }),
+  );
+  return warnings.filter((warning): warning is string => warning !== null);
 }
 
 /** Sets base_commit in each restacked WP's file, in one lane commit on the target branch. */

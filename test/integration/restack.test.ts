@@ -12,6 +12,7 @@ import {
   userState,
   type WpSpec,
 } from '../helpers/lanes.js';
+import { cloneOrigin, makeOrigin, tipIn } from '../helpers/remote.js';
 import { git, resultOf } from '../helpers/repo.js';
 
 interface RestackJson {
@@ -28,6 +29,7 @@ interface RestackJson {
     worktree: string | null;
     archiveRef: string | null;
     reason: string | null;
+    published: boolean | null;
   }[];
   conflict: { wp: string; onto: string[]; commit: { sha: string } | null; files: { path: string }[] } | null;
   recordedIn: string | null;
@@ -268,5 +270,36 @@ describe('kit restack', () => {
     const unknown = await fx.repo.kit(['restack', 'WP09', '--json']);
     expect(unknown.exitCode).toBe(3);
     expect(unknown.json?.error?.message).toMatch(/has no WP09/);
+  });
+
+  it('with a remote, pushes a published branch it moved, with a lease on its tip there', async () => {
+    const origin = makeOrigin({ wps: ['WP01', 'WP02'] });
+    const clone = cloneOrigin(origin.url, 'alice');
+    const wp02File = 'kitty-specs/001-x/tasks/WP02-a.md';
+    const text = readFileSync(join(clone.root, wp02File), 'utf8');
+    writeFileSync(join(clone.root, wp02File), text.replace('dependencies: []', 'dependencies: [WP01]'));
+    clone.git(['commit', '-q', '-am', 'WP02 depends on WP01']);
+    clone.git(['push', '-q', 'origin', 'main']);
+    const worktrees: Record<string, string> = {};
+    for (const id of ['WP01', 'WP02']) {
+      const started = await clone.kit(['implement', id]);
+      expectSuccess(started, `kit implement ${id}`);
+      worktrees[id] = started.stdout.trim();
+      commitFile(worktrees[id] ?? '', `${id}.txt`, `${id}\n`, `${id}: work`);
+      expectSuccess(await clone.kit(['move', id, '--to', 'for_review']), `kit move ${id}`);
+    }
+    const published = tipIn(origin.path, 'refs/heads/001-x-WP02');
+    expect(published).toBe(git(worktrees.WP02 ?? '', ['rev-parse', 'HEAD']).trim());
+    commitFile(worktrees.WP01 ?? '', 'fix.txt', 'fix\n', 'WP01: fix');
+
+    const run = await clone.kit(['restack', '--json']);
+    expectSuccess(run, 'kit restack with a remote');
+    const step = resultOf<RestackJson>(run).steps.find((candidate) => candidate.wp === 'WP02');
+    expect(step?.outcome).toBe('restacked');
+    expect(step?.published).toBe(true);
+    expect(tipIn(origin.path, 'refs/heads/001-x-WP02')).toBe(step?.to);
+    // The recorded base reached origin's main too.
+    const onOrigin = git(origin.path, ['show', `main:${wp02File}`]);
+    expect(onOrigin).toContain(`base_commit: ${git(worktrees.WP01 ?? '', ['rev-parse', 'HEAD']).trim()}`);
   });
 });
