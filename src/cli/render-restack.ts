@@ -14,7 +14,7 @@ function stepLine(step: RestackStep, dryRun: boolean): string {
     case 'planned':
       return `  ${step.wp}  ${dryRun ? 'would restack' : 'built, not moved'} onto ${onto}: ${commits} to replay`;
     case 'up-to-date':
-      return `  ${step.wp}  up to date${onto ? ` with ${onto}` : ''}`;
+      return `  ${step.wp}  up to date${onto ? ` with ${onto}` : ''}${step.base ? `; base ${dryRun ? 'to record' : 'recorded'}: ${short(step.base)}` : ''}`;
     case 'skipped':
       return `  ${step.wp}  skipped: ${step.reason ?? ''}`;
     case 'conflict':

@@ -53,7 +53,10 @@ export interface RestackStep {
   from: string;
   /** The branch tip after (built, or moved); null when it does not change. */
   to: string | null;
-  /** The new base recorded as base_commit; null when it does not change. */
+  /**
+   * The new base recorded as base_commit; null when it does not change. Also set for a WP that is up to
+   * date but whose recorded base is older than the one dependency tip its branch holds (merged by hand).
+   */
   base: string | null;
   /** Its own commits, replayed onto the new base. */
   commits: number;
@@ -134,6 +137,8 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
   const current = new Map<string, string>();
   const skipped = new Set<string>();
   const built: Built[] = [];
+  /** Up to date, but with a recorded base older than the dependency tip it holds (merged in by hand). */
+  const baseOnly: Built[] = [];
   const steps: RestackStep[] = [];
   let conflict: RestackConflict | null = null;
   for (const id of restackOrder(feature.workPackages, named)) {
@@ -179,7 +184,14 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
       skipped.add(id);
       continue;
     }
-    if (behind.length === 0) continue;
+    if (behind.length === 0) {
+      const only = dependencies.length === 1 ? dependencies[0] : undefined;
+      if (only && wp.lane !== 'done' && !(await holds(git, graph, wp.baseCommit, only.tip))) {
+        step.base = only.tip;
+        baseOnly.push({ step, wp });
+      }
+      continue;
+    }
     if (conflict) {
       step.outcome = 'skipped';
       step.reason = `not built: the run stopped at ${conflict.wp}'s conflict`;
@@ -251,7 +263,7 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
     result.hint = conflictHint(conflict, steps, feature.name);
     return result;
   }
-  if (input.dryRun || built.length === 0) return result;
+  if (input.dryRun || built.length + baseOnly.length === 0) return result;
 
   // Move, in dependency order: a WP whose dependency could not move stays where it is too.
   const notMoved = new Set(skipped);
@@ -277,9 +289,10 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
   }
   const remote = workspace.config.remote;
   if (remote && moved.length > 0) result.warnings.push(...(await publishMoved(workspace, git, remote, moved)));
-  if (moved.length > 0) {
+  const record = [...moved, ...baseOnly].sort((a, b) => steps.indexOf(a.step) - steps.indexOf(b.step));
+  if (record.length > 0) {
     try {
-      result.recordedIn = await recordBases(workspace, feature.name, targetBranch, moved);
+      result.recordedIn = await recordBases(workspace, feature.name, targetBranch, record);
     } catch (error) {
       if (!(error instanceof KitError)) throw error;
       result.warnings.push(
@@ -306,6 +319,12 @@ async function worktreeBusy(git: GitPlumbing, worktree: string): Promise<string 
     return 'could not be read (git status failed)';
   }
   return null;
+}
+
+/** Whether the recorded base holds `commit` (a missing or unknown base holds nothing). */
+async function holds(git: GitPlumbing, graph: CommitGraph, base: string | null, commit: string): Promise<boolean> {
+  if (!base || !/^[0-9a-f]{40,64}$/.test(base)) return false;
+  return (graph.isAncestor(commit, base) ?? (await git.isAncestorIfKnown(commit, base))) === true;
 }
 
 /**

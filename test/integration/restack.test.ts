@@ -231,6 +231,9 @@ describe('kit restack', () => {
     ]);
     expect(contains(fx, tip(fx, 'WP03'), root)).toBe(true);
     expect(readFileSync(join(fx.worktreePath('WP03'), 'shared.txt'), 'utf8')).toBe('both\n');
+    // WP02's base was merged in by hand: its recorded base follows, so its diff and count are its own.
+    expect(next.result.steps[1]?.base).toBe(root);
+    expect(committedWp(fx, 'WP02').base_commit).toBe(root);
   });
 
   it('restacks a diamond: WP04 onto a merge of its two rebased dependencies', async () => {
