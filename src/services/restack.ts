@@ -227,7 +227,7 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
     if (newBase instanceof KitError) {
       step.outcome = 'conflict';
       step.reason = newBase.message;
-      conflict = { wp: id, onto: step.onto, commit: null, files: [] };
+      conflict = { wp: id, onto: step.onto, commit: null, files: await dependenciesConflict(git, dependencies) };
       continue;
     }
     if (dependencies.length > 1) {
@@ -319,6 +319,22 @@ async function worktreeBusy(git: GitPlumbing, worktree: string): Promise<string 
     return 'could not be read (git status failed)';
   }
   return null;
+}
+
+/** The files the first pair of conflicting dependency tips conflict in (no base can merge them). */
+async function dependenciesConflict(
+  git: GitPlumbing,
+  dependencies: readonly { tip: string }[],
+): Promise<{ path: string; kind: string }[]> {
+  for (let i = 0; i < dependencies.length; i++) {
+    for (let j = i + 1; j < dependencies.length; j++) {
+      const [first, second] = [dependencies[i], dependencies[j]];
+      if (!first || !second) continue;
+      const merged = await git.mergeTree(first.tip, second.tip);
+      if (!merged.clean) return conflictedFiles(merged);
+    }
+  }
+  return [];
 }
 
 /** Whether the recorded base holds `commit` (a missing or unknown base holds nothing). */

@@ -262,6 +262,29 @@ describe('kit restack', () => {
     }
   });
 
+  it('stops when the two dependencies of a diamond conflict with each other, naming the file', async () => {
+    const fx = await makeFeatureRepo({ wps: DIAMOND });
+    for (const id of ['WP01', 'WP02', 'WP03', 'WP04']) {
+      expectSuccess(await fx.repo.kit(['implement', id, '--agent', `agent-${id}`]), `kit implement ${id}`);
+    }
+    commitFile(fx.worktreePath('WP02'), 'shared.txt', 'by WP02\n', 'WP02: shared');
+    commitFile(fx.worktreePath('WP03'), 'shared.txt', 'by WP03\n', 'WP03: shared');
+    commitFile(fx.worktreePath('WP01'), 'WP01.txt', 'more\n', 'WP01: more');
+    const before = ['WP02', 'WP03', 'WP04'].map((id) => tip(fx, id));
+    const { run, result } = await restack(fx);
+    expect(run.exitCode).toBe(4);
+    expect(result.conflict?.wp).toBe('WP04');
+    expect(result.conflict?.onto).toEqual(['WP02', 'WP03']);
+    expect(result.conflict?.files.map((file) => file.path)).toEqual(['shared.txt']);
+    expect(result.steps.map((step) => [step.wp, step.outcome])).toEqual([
+      ['WP01', 'up-to-date'],
+      ['WP02', 'planned'],
+      ['WP03', 'planned'],
+      ['WP04', 'conflict'],
+    ]);
+    expect(['WP02', 'WP03', 'WP04'].map((id) => tip(fx, id))).toEqual(before);
+  });
+
   it('restacks only the named WP and its dependents, and refuses an unknown one', async () => {
     const fx = await chain();
     commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
