@@ -1,6 +1,7 @@
 import { blockingDependencies, progress } from '../domain/board.js';
 import { type FeatureFormat, featureTitle } from '../domain/feature.js';
 import type { Problem } from '../domain/problem.js';
+import type { StaleDependency } from '../domain/stack.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import { readLastSync, readRemoteClaims } from '../io/remote.js';
@@ -8,7 +9,6 @@ import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
 import { selectFeatures } from './feature-selection.js';
 import { addConflictForecast, type ForecastConflict, staleBaseOf } from './stack-forecast.js';
-import type { StaleDependency } from '../domain/stack.js';
 import { targetBranchOf, workPackageBranch } from './work-package-context.js';
 
 /** Bumped on any incompatible change to the JSON below (documented in docs/cli-reference.md). */
