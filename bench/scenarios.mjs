@@ -6,6 +6,7 @@
 //   fixture      optional: the repository state it needs, built once before its warm-up run
 //                (bench/lib/fixtures.mjs): 'worktrees' (20 live WP worktrees, 10 more branches in the
 //                planning repository), 'merge' (a 5,000-file repository with 20 done WPs to merge),
+//                'flight' (the same repository with its 20 WPs in doing: 190 pairs to forecast),
 //                '3x' (a repository of the planning one's size in the Spec Kitty 3.x format) or 'dashboard'
 //                (200 WPs and a headless chromium; ctx.firstPaint measures a run, ctx.skip says why not)
 //   setup        optional (ctx) => void (or a promise), run before every run (warm-up included) and not
@@ -113,6 +114,34 @@ export const SCENARIOS = [
     note: '2,000 WPs, 20 live worktrees (some with commits, some with uncommitted files), 10 more branches',
   },
   { name: 'status-plain', fixture: 'worktrees', args: ['status', '--plain'], setup: resetFixture },
+
+  // Stacks: one feature with 20 WPs in flight (190 pairs to forecast), in the merge repository (fixture 'flight').
+  {
+    name: 'status-flight-baseline',
+    fixture: 'flight',
+    args: ['status', '--json'],
+    setup: (ctx) => ctx.doneLanes(),
+    note: 'the same 20 WPs done: nothing in flight, no forecast (the baseline of the two below)',
+  },
+  {
+    name: 'status-flight-warm',
+    fixture: 'flight',
+    args: ['status', '--json'],
+    setup: (ctx) => ctx.flightLanes(),
+    targetRelativeTo: 'status-flight-baseline',
+    targetMs: 40,
+    note: '20 WPs in flight: 190 pairs answered from .git/kit/forecast.json, no merge-tree',
+  },
+  {
+    name: 'status-flight-cold',
+    fixture: 'flight',
+    args: ['status', '--json'],
+    setup: (ctx) => {
+      ctx.flightLanes();
+      rmSync(ctx.forecastCache, { force: true });
+    },
+    note: '20 WPs in flight: forecast.json deleted before each run, so all 190 pairs are merged in memory',
+  },
   { name: 'next', fixture: 'worktrees', args: ['next'], setup: resetFixture },
   {
     name: 'move',

@@ -10,6 +10,8 @@
 //   merge      a separate 5,000-file repository with one feature of 20 done WPs (merge-repo.mjs)
 //   3x         a separate repository of the same size as the planning one, in the Spec Kitty 3.x format
 //              (generate-3x.mjs): missions with status.events.jsonl and status.json, no lane: in WP files
+//   flight     the merge repository with its 20 WPs back in doing: 20 WPs in flight in one feature, 190
+//              pairs for the conflict forecast (fixture-flight.mjs)
 //   remote     a clone of the planning repository set up with `kit init --remote origin`, origin a bare
 //              repository served by `git daemon` on 127.0.0.1 (fixture-remote.mjs); stopped by close()
 //
@@ -17,6 +19,7 @@
 import { join } from 'node:path';
 import { enterDashboardFixture } from './fixture-dashboard.mjs';
 import { FORMAT_3X } from './generate-3x.mjs';
+import { doneLanes, enterFlight, flightLanes } from './fixture-flight.mjs';
 import { buildRemoteFixture, PUSH_REF, REMOTE_NAME } from './fixture-remote.mjs';
 import { buildWorktreesFixture, resetWorktreesFixture } from './fixture-worktrees.mjs';
 import { ensureRepo, git, restoreRepo } from './generate.mjs';
@@ -164,6 +167,38 @@ export const FIXTURES = {
   dashboard: {
     usesPlanningRepo: false,
     enter: (base, options) => enterDashboardFixture(base, options),
+  },
+
+  flight: {
+    usesPlanningRepo: false,
+    async enter(base, options) {
+      const repo = ensureMergeRepo(base.root, options.merge, { fresh: options.fresh, log: options.log });
+      const flight = await enterFlight(repo);
+      return {
+        repo: repo.dir,
+        kitDir: join(repo.dir, '.git', 'kit'),
+        cacheDir: join(repo.dir, '.git', 'kit', 'cache'),
+        forecastCache: join(repo.dir, '.git', 'kit', 'forecast.json'),
+        params: base.params,
+        git: (args) => git(repo.dir, args),
+        flight,
+        /** Main with every WP in doing (the forecast scenarios) or done (their baseline). */
+        flightLanes: () => flightLanes(flight),
+        doneLanes: () => doneLanes(flight),
+        summary: { dir: repo.dir, files: repo.params.files, wps: flight.wpFiles, flight: flight.flight },
+      };
+    },
+    check: {
+      args: ['status', '--json'],
+      inspect(stdout) {
+        const result = parseResult(stdout);
+        const wps = (result?.features ?? []).flatMap((feature) => feature.workPackages ?? []);
+        const flying = wps.filter((wp) => Array.isArray(wp.conflicts));
+        return flying.length === wps.length && wps.length > 1
+          ? null
+          : `flight fixture: ${flying.length} of ${wps.length} WPs have a forecast (all should be in flight)`;
+      },
+    },
   },
 
   remote: {

@@ -44,6 +44,8 @@ function gitOnlyMarks(wp: StatusWorkPackage): string {
   else if (wp.git.uncommitted > 0) marks.push(`✎${wp.git.uncommitted}`);
   const stale = Object.entries(wp.git.behind).filter(([, count]) => count > 0);
   if (stale.length > 0) marks.push(`⚠behind ${stale.map(([id, count]) => `${id}+${count}`).join(',')}`);
+  if (wp.conflicts && wp.conflicts.length > 0)
+    marks.push(`✗${wp.conflicts.map((conflict) => conflict.with).join(',')}`);
   marks.push(formatAge(wp.git.lastCommitAgeSeconds));
   return marks.join(' ');
 }
@@ -74,8 +76,27 @@ function renderFeature(feature: StatusFeature): string[] {
       lines.push(line.trimEnd());
     }
   }
+  lines.push(...stackLines(feature));
   for (const problem of feature.problems) lines.push(`  ! ${problem.file ?? ''} ${problem.message}`.slice(0, WIDTH));
   return lines;
+}
+
+/** Under the lanes: each stale base with the command that fixes it, and each forecast conflict with its files. */
+function stackLines(feature: StatusFeature): string[] {
+  const lines: string[] = [];
+  for (const wp of feature.workPackages) {
+    if (wp.staleBase.length === 0) continue;
+    const behind = wp.staleBase.map((stale) => `${stale.dependency} +${stale.newCommits}`).join(', ');
+    lines.push(`  ⚠ ${wp.id} stale base (${behind}): kit restack ${wp.id}`.slice(0, WIDTH));
+  }
+  for (const wp of feature.workPackages) {
+    for (const conflict of wp.conflicts ?? []) {
+      // Each pair once, from its first WP.
+      if (conflict.with < wp.id) continue;
+      lines.push(`  ✗ ${wp.id} and ${conflict.with} would conflict in ${conflict.files.join(', ')}`.slice(0, WIDTH));
+    }
+  }
+  return lines.length > 0 ? ['', ...lines] : lines;
 }
 
 export function renderStatus(result: StatusResult): string {
@@ -91,7 +112,8 @@ export function renderStatus(result: StatusResult): string {
   }
   const legend = [
     'Marks: ↑ commits ahead of base · ✎ uncommitted files · ⚠ behind a dependency',
-    '       (new commits there since this WP branched) · age of the last commit',
+    '       (new commits there since this WP branched) · ✗ would conflict with',
+    '       that WP if both merged · age of the last commit',
   ];
   if (result.features.some((feature) => feature.format === '3.x')) {
     legend.push('       [approved] a Spec Kitty 3.x lane its column does not name');

@@ -12,6 +12,7 @@ import { listFeatureDirs } from '../io/feature-store.js';
 import { splitFrontmatter } from '../io/frontmatter.js';
 import type { Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
+import { conflictsOfWorkPackage, type ForecastConflict } from './stack-forecast.js';
 import { resolveWorkPackage, workPackageBranch } from './work-package-context.js';
 
 export interface PromptDependency {
@@ -52,6 +53,16 @@ export interface PromptResult {
   /** The WP file's body (its instructions), as committed where lane state lives. */
   body: string;
   nextSteps: string[];
+  /**
+   * Stacking: the dependencies with commits this branch lacks, and the other WPs in flight this branch
+   * would conflict with if both were merged (null when this WP is not in flight).
+   */
+  stack: {
+    staleBase: { dependency: string; newCommits: number }[];
+    conflicts: ForecastConflict[] | null;
+    /** The command that rebases this WP (and what depends on it) onto its dependencies' tips. */
+    restackCommand: string;
+  };
 }
 
 export async function workPackagePrompt(
@@ -84,6 +95,7 @@ export async function workPackagePrompt(
       missingCommits: state.missingCommits,
     });
   }
+  const conflicts = await conflictsOfWorkPackage(workspace, feature, wp.id);
   const feedback = reviewFeedback(body);
   const insideWorktree =
     facts?.worktree !== undefined && facts.worktree !== null && facts.worktree === workspace.checkoutRoot;
@@ -132,7 +144,39 @@ export async function workPackagePrompt(
       unstartedDependencies: dependencies.filter((dependency) => !dependency.branchExists).map((entry) => entry.id),
       hasFeedback: feedback !== null && wp.reviewStatus === 'has_feedback',
     }),
+    stack: {
+      staleBase: dependencies.flatMap((dependency) =>
+        dependency.missingCommits ? [{ dependency: dependency.id, newCommits: dependency.missingCommits }] : [],
+      ),
+      conflicts,
+      restackCommand: `kit restack ${wp.id} --feature ${feature.name}`,
+    },
   };
+}
+
+/** The "Stack" section: a stale base or a forecast conflict, and what to run. Empty when neither. */
+function stackSection(result: PromptResult): string[] {
+  const { staleBase, conflicts, restackCommand } = result.stack;
+  if (staleBase.length === 0 && (conflicts ?? []).length === 0) return [];
+  const lines = ['', '## Stack', ''];
+  if (staleBase.length > 0) {
+    const behind = staleBase
+      .map((stale) => `${stale.dependency} has ${stale.newCommits} new commit${stale.newCommits === 1 ? '' : 's'}`)
+      .join(', ');
+    lines.push(
+      `- Stale base: ${behind} that this branch lacks. Commit your work (kit skips a worktree with uncommitted or untracked files), then run \`${restackCommand}\`: it replays your commits onto the new tips and moves this worktree along.`,
+    );
+  }
+  for (const conflict of conflicts ?? []) {
+    const files = conflict.files.join(', ');
+    const dependency = result.dependencies.find((candidate) => candidate.id === conflict.with);
+    lines.push(
+      dependency
+        ? `- Conflict forecast: your dependency ${conflict.with} and this branch conflict in ${files}, so kit restack will stop there. Bring it in here instead: \`git merge ${dependency.branch}\`, resolve, commit.`
+        : `- Conflict forecast: this branch and ${conflict.with}'s would conflict in ${files} if both were merged. Keep your changes to those files small; once ${conflict.with} lands or you depend on it, bring it in (\`git merge\` its branch) and resolve it here.`,
+    );
+  }
+  return lines;
 }
 
 /** The brief as Markdown, the way an agent reads it. */
@@ -188,6 +232,7 @@ export function renderPrompt(result: PromptResult): string {
       for (const file of result.uncommittedFiles) lines.push(`- ${file}`);
     }
   }
+  lines.push(...stackSection(result));
   lines.push('', '## Next', '');
   result.nextSteps.forEach((step, index) => lines.push(`${index + 1}. ${step}`));
   lines.push('', `## Work package (${result.file})`, '', result.body.trim());

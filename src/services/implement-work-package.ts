@@ -512,7 +512,7 @@ function unpublished(publication: LanePublication | null): string | null {
  * commit-tree with every branch as a parent. Nothing is checked out and no branch is created. Pairs are
  * tried first so that a conflict names the two WPs and the files they disagree on.
  */
-async function mergedBase(
+export async function mergedBase(
   git: GitPlumbing,
   wpId: string,
   tips: readonly { id: string; branch: string; tip: string }[],

@@ -1,12 +1,14 @@
 import { blockingDependencies, progress } from '../domain/board.js';
 import { type FeatureFormat, featureTitle } from '../domain/feature.js';
 import type { Problem } from '../domain/problem.js';
+import type { StaleDependency } from '../domain/stack.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import { readLastSync, readRemoteClaims } from '../io/remote.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
 import { selectFeatures } from './feature-selection.js';
+import { addConflictForecast, type ForecastConflict, staleBaseOf } from './stack-forecast.js';
 import { targetBranchOf, workPackageBranch } from './work-package-context.js';
 
 /** Bumped on any incompatible change to the JSON below (documented in docs/cli-reference.md). */
@@ -46,6 +48,13 @@ export interface StatusWorkPackage {
    * kit sync, and no worktree of it here); null otherwise.
    */
   claimedElsewhere: { agent: string; host: string; at: string } | null;
+  /** In flight (doing or for review, with a branch): the dependencies with commits its branch lacks. */
+  staleBase: StaleDependency[];
+  /**
+   * In flight: the other WPs in flight of the feature it would conflict with if the two were merged, with
+   * the files; null for a WP not in flight (nothing forecast).
+   */
+  conflicts: ForecastConflict[] | null;
 }
 
 export interface StatusFeature {
@@ -96,7 +105,7 @@ export async function collectStatus(
     remoteClaims.filter((claim) => !claim.own).map((claim) => [`${claim.feature}/${claim.wp}`, claim]),
   );
   const lastSync = remote ? readLastSync(kitStateDir(workspace)) : null;
-  return {
+  const result: StatusResult = {
     schemaVersion: STATUS_SCHEMA_VERSION,
     sync: remote
       ? {
@@ -146,8 +155,12 @@ export async function collectStatus(
               }
             : null,
           claimedElsewhere: claim && !git?.worktree ? { agent: claim.agent, host: claim.host, at: claim.at } : null,
+          staleBase: staleBaseOf({ lane: wp.lane, git: git ?? null }),
+          conflicts: null,
         };
       }),
     })),
   };
+  await addConflictForecast(workspace, result.features);
+  return result;
 }

@@ -36,6 +36,8 @@ export function wp(id: string, lane: Lane, overrides: Partial<StatusWorkPackage>
     file: `kitty-specs/001-x/tasks/${id}-x.md`,
     git: null,
     claimedElsewhere: null,
+    staleBase: [],
+    conflicts: null,
     ...overrides,
   };
 }

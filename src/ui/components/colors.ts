@@ -6,6 +6,7 @@ export const MARK_COLORS: Record<MarkKind, string> = {
   ahead: 'green',
   dirty: 'yellow',
   stale: 'red',
+  conflict: 'red',
   blocked: 'red',
   ready: 'green',
   age: 'gray',

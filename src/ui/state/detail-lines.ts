@@ -99,6 +99,10 @@ export function detailLines(input: DetailInput): DetailLine[] {
     for (const [id, count] of behind) {
       push(`${id} has ${count} commit${count === 1 ? '' : 's'} this branch does not`, 'warn', 'stale base');
     }
+    if (wp.staleBase.length > 0) push(`kit restack ${wp.id} rebases it onto them`, 'code');
+    for (const conflict of wp.conflicts ?? []) {
+      push(`with ${conflict.with} in ${conflict.files.join(', ')}`, 'warn', 'conflict forecast');
+    }
     if (git.uncommitted === null) {
       push(wp.worktree ? 'unknown (git status failed)' : 'no worktree', 'warn', 'uncommitted');
     } else {

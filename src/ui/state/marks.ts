@@ -4,6 +4,7 @@
  *   ↑3        3 commits ahead of the WP's base
  *   ✎2        2 uncommitted files in its worktree (✎? when the worktree could not be read)
  *   ⚠WP01+2   stale base: WP01 has 2 commits this branch does not
+ *   ✗WP03     forecast: merging this branch and WP03's would conflict
  *   ⊘WP01     blocked: a planned WP whose dependency WP01 is not done
  *   ready     a planned WP whose dependencies are all done
  *   5m        age of the last commit on the WP branch (<1m, 12m, 3h, 2d)
@@ -11,7 +12,8 @@
  */
 import type { StatusWorkPackage } from '../../services/status.js';
 
-export type MarkKind = 'ahead' | 'dirty' | 'stale' | 'blocked' | 'ready' | 'age' | 'missing' | 'locked' | 'status';
+export type MarkKind =
+  'ahead' | 'dirty' | 'stale' | 'conflict' | 'blocked' | 'ready' | 'age' | 'missing' | 'locked' | 'status';
 
 export interface Mark {
   kind: MarkKind;
@@ -23,6 +25,7 @@ export const MARK_LEGEND: readonly { mark: string; kind: MarkKind; meaning: stri
   { mark: '↑3', kind: 'ahead', meaning: 'commits on the WP branch beyond its base' },
   { mark: '✎2', kind: 'dirty', meaning: 'uncommitted files in its worktree (✎? unreadable)' },
   { mark: '⚠WP01+2', kind: 'stale', meaning: 'stale base: WP01 has 2 commits this branch lacks' },
+  { mark: '✗WP03', kind: 'conflict', meaning: 'forecast: it would conflict with WP03 if both merged' },
   { mark: '⊘WP01', kind: 'blocked', meaning: 'blocked: dependency WP01 is not done yet' },
   { mark: 'ready', kind: 'ready', meaning: 'planned, every dependency done: can start' },
   { mark: '5m', kind: 'age', meaning: 'age of the last commit on the WP branch' },
@@ -96,6 +99,7 @@ export function cardMarks(wp: StatusWorkPackage, now: number): Mark[] {
   for (const [id, count] of Object.entries(wp.git.behind)) {
     if (count > 0) marks.push({ kind: 'stale', text: `⚠${id}+${count}` });
   }
+  for (const conflict of wp.conflicts ?? []) marks.push({ kind: 'conflict', text: `✗${conflict.with}` });
   if (wp.git.locked) marks.push({ kind: 'locked', text: 'locked' });
   marks.push({ kind: 'age', text: compactAge(ageSeconds(wp.git.lastCommitAt, now)) });
   return marks;

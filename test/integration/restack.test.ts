@@ -1,0 +1,331 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  commitFile,
+  committedWp,
+  DIAMOND,
+  expectSuccess,
+  type FeatureRepo,
+  makeFeatureRepo,
+  tipOf,
+  userState,
+  type WpSpec,
+} from '../helpers/lanes.js';
+import { cloneOrigin, makeOrigin, tipIn } from '../helpers/remote.js';
+import { git, resultOf } from '../helpers/repo.js';
+
+interface RestackJson {
+  feature: string;
+  dryRun: boolean;
+  steps: {
+    wp: string;
+    outcome: string;
+    onto: string[];
+    from: string;
+    to: string | null;
+    base: string | null;
+    commits: number;
+    worktree: string | null;
+    archiveRef: string | null;
+    reason: string | null;
+    published: boolean | null;
+  }[];
+  conflict: { wp: string; onto: string[]; commit: { sha: string } | null; files: { path: string }[] } | null;
+  recordedIn: string | null;
+  hint: string | null;
+}
+
+const CHAIN: readonly WpSpec[] = [
+  { id: 'WP01', title: 'Core' },
+  { id: 'WP02', title: 'Parser', dependencies: ['WP01'] },
+  { id: 'WP03', title: 'Printer', dependencies: ['WP02'] },
+];
+
+function tip(fx: FeatureRepo, id: string): string {
+  const sha = tipOf(fx.repo, `refs/heads/${fx.branch(id)}`);
+  if (!sha) throw new Error(`${id} has no branch`);
+  return sha;
+}
+
+function contains(fx: FeatureRepo, descendant: string, ancestor: string): boolean {
+  try {
+    fx.repo.git(['merge-base', '--is-ancestor', ancestor, descendant]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The chain WP01 ← WP02 ← WP03 started and each with a commit of its own. */
+async function chain(): Promise<FeatureRepo> {
+  const fx = await makeFeatureRepo({ wps: CHAIN });
+  for (const id of ['WP01', 'WP02', 'WP03']) {
+    const run = await fx.repo.kit(['implement', id, '--agent', `agent-${id}`]);
+    expectSuccess(run, `kit implement ${id}`);
+    commitFile(fx.worktreePath(id), `${id}.txt`, `${id} work\n`, `${id}: work`);
+  }
+  return fx;
+}
+
+async function restack(fx: FeatureRepo, args: readonly string[] = []) {
+  const run = await fx.repo.kit(['restack', '--json', ...args]);
+  return { run, result: resultOf<RestackJson>(run) };
+}
+
+describe('kit restack', () => {
+  it('restacks a 3-deep chain after its root changed, worktrees and recorded bases included', async () => {
+    const fx = await chain();
+    const before = { WP02: tip(fx, 'WP02'), WP03: tip(fx, 'WP03') };
+    const root = commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+
+    const status = resultOf<{ features: { workPackages: { id: string; staleBase: unknown[] }[] }[] }>(
+      await fx.repo.kit(['status', '--json']),
+    );
+    const stale = Object.fromEntries(status.features[0]?.workPackages.map((wp) => [wp.id, wp.staleBase]) ?? []);
+    expect(stale.WP02).toEqual([{ dependency: 'WP01', newCommits: 1 }]);
+    expect(stale.WP03).toEqual([]); // WP02 has not moved yet
+
+    const prompt = await fx.repo.kit(['prompt', 'WP02']);
+    expect(prompt.stdout).toContain('Stale base: WP01 has 1 new commit that this branch lacks');
+    expect(prompt.stdout).toContain(`kit restack WP02 --feature ${fx.feature}`);
+
+    const dry = await restack(fx, ['--dry-run']);
+    expectSuccess(dry.run, 'kit restack --dry-run');
+    expect(dry.result.steps.map((step) => [step.wp, step.outcome])).toEqual([
+      ['WP01', 'up-to-date'],
+      ['WP02', 'planned'],
+      ['WP03', 'planned'],
+    ]);
+    expect(tip(fx, 'WP02')).toBe(before.WP02);
+
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack');
+    expect(result.steps.map((step) => [step.wp, step.outcome])).toEqual([
+      ['WP01', 'up-to-date'],
+      ['WP02', 'restacked'],
+      ['WP03', 'restacked'],
+    ]);
+    const [wp02, wp03] = [tip(fx, 'WP02'), tip(fx, 'WP03')];
+    expect(contains(fx, wp02, root)).toBe(true);
+    expect(contains(fx, wp03, wp02)).toBe(true);
+    // Only their own commits were replayed: one each, author and message kept.
+    expect(fx.repo.git(['log', '--format=%s', `${root}..${wp02}`]).trim()).toBe('WP02: work');
+    expect(fx.repo.git(['log', '--format=%s', `${wp02}..${wp03}`]).trim()).toBe('WP03: work');
+    // Worktrees moved along: clean, on the new tips, with the root's new file.
+    for (const id of ['WP02', 'WP03']) {
+      const worktree = fx.worktreePath(id);
+      expect(userState(worktree).status).toBe('');
+      expect(git(worktree, ['rev-parse', 'HEAD']).trim()).toBe(tip(fx, id));
+      expect(existsSync(join(worktree, 'WP01-more.txt'))).toBe(true);
+    }
+    // Old tips archived; new bases recorded on the target.
+    expect(tipOf(fx.repo, `refs/kit/restack-archive/${fx.feature}/WP02/${before.WP02}`)).toBe(before.WP02);
+    expect(tipOf(fx.repo, `refs/kit/restack-archive/${fx.feature}/WP03/${before.WP03}`)).toBe(before.WP03);
+    expect(committedWp(fx, 'WP02').base_commit).toBe(root);
+    expect(committedWp(fx, 'WP03').base_commit).toBe(wp02);
+    expect(result.recordedIn).toBe(tipOf(fx.repo, 'refs/heads/main'));
+
+    // Nothing stale afterwards, and a second run changes nothing.
+    const again = await restack(fx);
+    expectSuccess(again.run, 'kit restack (again)');
+    expect(again.result.steps.every((step) => step.outcome === 'up-to-date')).toBe(true);
+    expect(tip(fx, 'WP03')).toBe(wp03);
+  });
+
+  it('skips a dirty dependent (and what builds on it), and restacks it on the next run', async () => {
+    const fx = await chain();
+    const before = { WP02: tip(fx, 'WP02'), WP03: tip(fx, 'WP03') };
+    const root = commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    const scratch = join(fx.worktreePath('WP02'), 'notes.txt');
+    writeFileSync(scratch, 'agent scratch\n');
+
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack with a dirty worktree');
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.outcome).toBe('skipped');
+    expect(byWp.WP02?.reason).toMatch(/1 untracked file/);
+    expect(byWp.WP03?.outcome).toBe('skipped');
+    expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
+    expect(tip(fx, 'WP02')).toBe(before.WP02);
+    expect(tip(fx, 'WP03')).toBe(before.WP03);
+    expect(readFileSync(scratch, 'utf8')).toBe('agent scratch\n');
+    const human = await fx.repo.kit(['restack', '--dry-run']);
+    expect(human.stdout).toMatch(/WP02 +skipped: its worktree has 1 untracked file/);
+
+    git(fx.worktreePath('WP02'), ['add', 'notes.txt']);
+    git(fx.worktreePath('WP02'), ['commit', '-q', '-m', 'WP02: notes']);
+    const next = await restack(fx);
+    expectSuccess(next.run, 'kit restack after committing');
+    expect(next.result.steps.map((step) => [step.wp, step.outcome, step.commits])).toEqual([
+      ['WP01', 'up-to-date', 0],
+      ['WP02', 'restacked', 2],
+      ['WP03', 'restacked', 1],
+    ]);
+    expect(contains(fx, tip(fx, 'WP03'), root)).toBe(true);
+    expect(readFileSync(join(fx.worktreePath('WP03'), 'notes.txt'), 'utf8')).toBe('agent scratch\n');
+  });
+
+  it('skips a worktree with an operation in progress, though it has no changed file', async () => {
+    const fx = await chain();
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    git(fx.worktreePath('WP02'), ['bisect', 'start']);
+    const { result } = await restack(fx);
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.reason).toMatch(/has a bisect in progress/);
+    expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
+    git(fx.worktreePath('WP02'), ['bisect', 'reset']);
+    expect((await restack(fx)).result.steps.map((step) => step.outcome)).toEqual([
+      'up-to-date',
+      'restacked',
+      'restacked',
+    ]);
+  });
+
+  it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {
+    const fx = await chain();
+    commitFile(fx.worktreePath('WP02'), 'shared.txt', 'WP02 says hello\n', 'WP02: shared');
+    const root = commitFile(fx.worktreePath('WP01'), 'shared.txt', 'WP01 says goodbye\n', 'WP01: shared');
+    const before = { WP02: tip(fx, 'WP02'), WP03: tip(fx, 'WP03'), main: tipOf(fx.repo, 'refs/heads/main') };
+    const worktreeBefore = userState(fx.worktreePath('WP02'));
+
+    const { run, result } = await restack(fx);
+    expect(run.exitCode).toBe(4);
+    expect(run.json?.ok).toBe(false);
+    expect(result.conflict?.wp).toBe('WP02');
+    expect(result.conflict?.files.map((file) => file.path)).toEqual(['shared.txt']);
+    expect(result.hint).toContain(`git merge ${fx.branch('WP01')}`);
+    expect(result.hint).toContain('nothing was moved');
+    // Nothing lost or written: branches, archive refs, target, worktree.
+    expect(tip(fx, 'WP02')).toBe(before.WP02);
+    expect(tip(fx, 'WP03')).toBe(before.WP03);
+    expect(tipOf(fx.repo, 'refs/heads/main')).toBe(before.main);
+    expect(fx.repo.git(['for-each-ref', 'refs/kit/restack-archive']).trim()).toBe('');
+    expect(userState(fx.worktreePath('WP02'))).toEqual(worktreeBefore);
+    const human = await fx.repo.kit(['restack']);
+    expect(human.exitCode).toBe(4);
+    expect(human.stdout).toMatch(/WP02 does not apply onto WP01:[\s\S]*shared\.txt \(\w+\)/);
+
+    // The agent is told before it runs into it.
+    const prompt = await fx.repo.kit(['prompt', 'WP02']);
+    expect(prompt.stdout).toContain(
+      `your dependency WP01 and this branch conflict in shared.txt, so kit restack will stop there. Bring it in here instead: \`git merge ${fx.branch('WP01')}\``,
+    );
+
+    // The hint's way out: merge the dependency in the worktree and resolve.
+    const worktree = fx.worktreePath('WP02');
+    try {
+      git(worktree, ['merge', '-q', fx.branch('WP01')]);
+    } catch {
+      // The conflict the restack forecast.
+    }
+    writeFileSync(join(worktree, 'shared.txt'), 'both\n');
+    git(worktree, ['add', 'shared.txt']);
+    git(worktree, ['commit', '-q', '--no-edit']);
+    const next = await restack(fx);
+    expectSuccess(next.run, 'kit restack after resolving');
+    expect(next.result.steps.map((step) => [step.wp, step.outcome])).toEqual([
+      ['WP01', 'up-to-date'],
+      ['WP02', 'up-to-date'],
+      ['WP03', 'restacked'],
+    ]);
+    expect(contains(fx, tip(fx, 'WP03'), root)).toBe(true);
+    expect(readFileSync(join(fx.worktreePath('WP03'), 'shared.txt'), 'utf8')).toBe('both\n');
+    // WP02's base was merged in by hand: its recorded base follows, so its diff and count are its own.
+    expect(next.result.steps[1]?.base).toBe(root);
+    expect(committedWp(fx, 'WP02').base_commit).toBe(root);
+  });
+
+  it('restacks a diamond: WP04 onto a merge of its two rebased dependencies', async () => {
+    const fx = await makeFeatureRepo({ wps: DIAMOND });
+    for (const id of ['WP01', 'WP02', 'WP03', 'WP04']) {
+      expectSuccess(await fx.repo.kit(['implement', id, '--agent', `agent-${id}`]), `kit implement ${id}`);
+      commitFile(fx.worktreePath(id), `${id}.txt`, `${id} work\n`, `${id}: work`);
+    }
+    const root = commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack (diamond)');
+    expect(result.steps.map((step) => [step.wp, step.outcome, step.onto.join('+')])).toEqual([
+      ['WP01', 'up-to-date', ''],
+      ['WP02', 'restacked', 'WP01'],
+      ['WP03', 'restacked', 'WP01'],
+      ['WP04', 'restacked', 'WP02+WP03'],
+    ]);
+    const base = result.steps[3]?.base ?? '';
+    const [, ...parents] = fx.repo.git(['rev-list', '--parents', '-n', '1', base]).trim().split(' ');
+    expect(parents).toEqual([tip(fx, 'WP02'), tip(fx, 'WP03')]);
+    expect(committedWp(fx, 'WP04').base_commit).toBe(base);
+    expect(contains(fx, tip(fx, 'WP04'), root)).toBe(true);
+    expect(fx.repo.git(['log', '--format=%s', `${base}..${tip(fx, 'WP04')}`]).trim()).toBe('WP04: work');
+    for (const id of ['WP01', 'WP02', 'WP03', 'WP04']) {
+      expect(readFileSync(join(fx.worktreePath('WP04'), `${id}.txt`), 'utf8')).toBe(`${id} work\n`);
+    }
+  });
+
+  it('stops when the two dependencies of a diamond conflict with each other, naming the file', async () => {
+    const fx = await makeFeatureRepo({ wps: DIAMOND });
+    for (const id of ['WP01', 'WP02', 'WP03', 'WP04']) {
+      expectSuccess(await fx.repo.kit(['implement', id, '--agent', `agent-${id}`]), `kit implement ${id}`);
+    }
+    commitFile(fx.worktreePath('WP02'), 'shared.txt', 'by WP02\n', 'WP02: shared');
+    commitFile(fx.worktreePath('WP03'), 'shared.txt', 'by WP03\n', 'WP03: shared');
+    commitFile(fx.worktreePath('WP01'), 'WP01.txt', 'more\n', 'WP01: more');
+    const before = ['WP02', 'WP03', 'WP04'].map((id) => tip(fx, id));
+    const { run, result } = await restack(fx);
+    expect(run.exitCode).toBe(4);
+    expect(result.conflict?.wp).toBe('WP04');
+    expect(result.conflict?.onto).toEqual(['WP02', 'WP03']);
+    expect(result.conflict?.files.map((file) => file.path)).toEqual(['shared.txt']);
+    expect(result.steps.map((step) => [step.wp, step.outcome])).toEqual([
+      ['WP01', 'up-to-date'],
+      ['WP02', 'planned'],
+      ['WP03', 'planned'],
+      ['WP04', 'conflict'],
+    ]);
+    expect(['WP02', 'WP03', 'WP04'].map((id) => tip(fx, id))).toEqual(before);
+  });
+
+  it('restacks only the named WP and its dependents, and refuses an unknown one', async () => {
+    const fx = await chain();
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    const { result } = await restack(fx, ['WP03', '--dry-run']);
+    // WP03 alone is up to date with WP02 as it stands: the chain restack starts at WP02.
+    expect(result.steps.map((step) => [step.wp, step.outcome])).toEqual([['WP03', 'up-to-date']]);
+    const scoped = await restack(fx, ['WP02', '--dry-run']);
+    expect(scoped.result.steps.map((step) => step.wp)).toEqual(['WP02', 'WP03']);
+    const unknown = await fx.repo.kit(['restack', 'WP09', '--json']);
+    expect(unknown.exitCode).toBe(3);
+    expect(unknown.json?.error?.message).toMatch(/has no WP09/);
+  });
+
+  it('with a remote, pushes a published branch it moved, with a lease on its tip there', async () => {
+    const origin = makeOrigin({ wps: ['WP01', 'WP02'] });
+    const clone = cloneOrigin(origin.url, 'alice');
+    const wp02File = 'kitty-specs/001-x/tasks/WP02-a.md';
+    const text = readFileSync(join(clone.root, wp02File), 'utf8');
+    writeFileSync(join(clone.root, wp02File), text.replace('dependencies: []', 'dependencies: [WP01]'));
+    clone.git(['commit', '-q', '-am', 'WP02 depends on WP01']);
+    clone.git(['push', '-q', 'origin', 'main']);
+    const worktrees: Record<string, string> = {};
+    for (const id of ['WP01', 'WP02']) {
+      const started = await clone.kit(['implement', id]);
+      expectSuccess(started, `kit implement ${id}`);
+      worktrees[id] = started.stdout.trim();
+      commitFile(worktrees[id] ?? '', `${id}.txt`, `${id}\n`, `${id}: work`);
+      expectSuccess(await clone.kit(['move', id, '--to', 'for_review']), `kit move ${id}`);
+    }
+    const published = tipIn(origin.path, 'refs/heads/001-x-WP02');
+    expect(published).toBe(git(worktrees.WP02 ?? '', ['rev-parse', 'HEAD']).trim());
+    commitFile(worktrees.WP01 ?? '', 'fix.txt', 'fix\n', 'WP01: fix');
+
+    const run = await clone.kit(['restack', '--json']);
+    expectSuccess(run, 'kit restack with a remote');
+    const step = resultOf<RestackJson>(run).steps.find((candidate) => candidate.wp === 'WP02');
+    expect(step?.outcome).toBe('restacked');
+    expect(step?.published).toBe(true);
+    expect(tipIn(origin.path, 'refs/heads/001-x-WP02')).toBe(step?.to);
+    // The recorded base reached origin's main too.
+    const onOrigin = git(origin.path, ['show', `main:${wp02File}`]);
+    expect(onOrigin).toContain(`base_commit: ${git(worktrees.WP01 ?? '', ['rev-parse', 'HEAD']).trim()}`);
+  });
+});
