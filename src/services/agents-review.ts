@@ -70,6 +70,8 @@ export interface ReviewResult {
     /** With a remote: whether the verdict's lane commit reached it. */
     publication: LanePublication | null;
     commit: string | null;
+    /** With lane_store: ref, the ref the lane commit is on (refs/kit/lanes/<target>); null otherwise. */
+    laneRef: string | null;
     note: string | null;
   } | null;
   warnings: string[];
@@ -148,6 +150,7 @@ export async function reviewWorkPackage(workspace: Workspace, input: ReviewInput
       from: moved.statusFrom ?? moved.from,
       to: moved.statusLanes?.at(-1) ?? moved.to,
       commit: moved.commit,
+      laneRef: moved.laneRef,
       publication: moved.publication,
       note: note ?? null,
     };
@@ -212,7 +215,7 @@ export function renderReview(result: ReviewResult): string {
   if (result.verdict) {
     const { verdict } = result;
     const where = verdict.commit
-      ? `committed on ${result.targetBranch} as ${verdict.commit.slice(0, 12)}`
+      ? `committed on ${verdict.laneRef ?? result.targetBranch} as ${verdict.commit.slice(0, 12)}`
       : 'edited in place';
     const lines = [
       `${result.feature} ${result.wp}: ${verdict.decision} by ${verdict.reviewer} (${verdict.from} → ${verdict.to}); ${where}`,

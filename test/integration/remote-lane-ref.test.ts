@@ -181,6 +181,10 @@ describe('lane_store: ref with a protected main', () => {
     expect(await laneOf(a, 'WP01')).toBe('doing');
     expect(await laneOf(b, 'WP01')).toBe('doing');
     expect(tipIn(origin.path, 'refs/heads/main')).toBe(origin.main);
+    // A review's verdict says where its lane commit went, too.
+    await ok(a, ['move', 'WP03', '--to', 'for_review', '--force']);
+    const verdict = await ok(a, ['review', 'WP03', '--approve']);
+    expect(verdict.stdout).toMatch(/WP03: approved by .*; committed on refs\/kit\/lanes\/main as [0-9a-f]{12}/);
   });
 
   it('eight clones moving eight WPs at once: every move reaches origin, main untouched', async () => {
