@@ -4,12 +4,14 @@
 // time and peak RSS against the targets. Scenarios may need a fixture (live worktrees, a repository to
 // merge: bench/lib/fixtures.mjs) or run plain git as a baseline. See bench/README.md. Run with
 // `npm run bench` (builds first).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatContext, machineContext } from './lib/context.mjs';
+import { PeerUnavailable } from './lib/backlog-peer.mjs';
 import { FIXTURES } from './lib/fixtures.mjs';
 import { ensureRepo, featureName, git, restoreRepo } from './lib/generate.mjs';
 import { childEnv, createRunner, median, percentile } from './lib/measure.mjs';
@@ -17,6 +19,9 @@ import { formatProfile, summarizeProfile } from './lib/profile.mjs';
 import { distStamp, snapshotKit } from './lib/snapshot.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 
+/** What --growth measures at each size (plus what their targets refer to: node, backlog-list). */
+const GROWTH_SCENARIOS = ['help', 'check', 'status-json'];
+const GROWTH_SIZES = [200, 2000, 10000];
 const KIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const JSON_SCHEMA = 'kit-bench/1';
 
@@ -40,6 +45,9 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --rss time|preload     how to read max RSS and CPU time (default: /usr/bin/time if it works, else a preload)
   --profile NAME         after measuring, run scenario NAME once under node --cpu-prof and summarise
   --fail-on-target       exit 1 when a target is missed (a failed run always exits 1)
+  --growth               how the read commands grow with the tree: runs ${GROWTH_SCENARIOS.join(', ')}
+                         (and backlog-list, the peer) at 200, 2000 and 10000 WPs (40 per feature; or
+                         --growth-sizes 200,2000) and prints one table of medians and × node
   -h, --help             this text
 `;
 
@@ -70,6 +78,8 @@ function parseOptions(argv) {
         rss: { type: 'string' },
         profile: { type: 'string' },
         'fail-on-target': { type: 'boolean', default: false },
+        growth: { type: 'boolean', default: false },
+        'growth-sizes': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -110,14 +120,33 @@ function parseOptions(argv) {
     rss: parsed.rss,
     profile: parsed.profile,
     failOnTarget: parsed['fail-on-target'],
+    growth: parsed.growth || parsed['growth-sizes'] !== undefined,
+    growthSizes: growthSizes(parsed['growth-sizes']),
+    argv,
   };
+}
+
+function growthSizes(value) {
+  if (value === undefined) return GROWTH_SIZES;
+  const sizes = value.split(',').map((size) => Number(size.trim()));
+  for (const size of sizes) {
+    if (!Number.isInteger(size) || size < 40 || size % 40 !== 0 || size > 999 * 40) {
+      fail('--growth-sizes takes WP counts that are multiples of 40 (40 WPs per feature), e.g. 200,2000,10000');
+    }
+  }
+  return sizes;
 }
 
 const round1 = (value) => (value === null ? null : Math.round(value * 10) / 10);
 
 function commandLine(scenario, args) {
   if (scenario.label) return scenario.label;
-  return [scenario.exec ?? 'kit', ...args].join(' ');
+  return [typeof scenario.exec === 'string' ? scenario.exec : 'kit', ...args].join(' ');
+}
+
+/** The program an `exec` scenario runs (a string, or a function of ctx for one a fixture installed). */
+function execOf(scenario, ctx) {
+  return typeof scenario.exec === 'function' ? scenario.exec(ctx) : scenario.exec;
 }
 
 function summarize(scenario, args, runs, warmup) {
@@ -154,6 +183,10 @@ function summarize(scenario, args, runs, warmup) {
     targetMs: absoluteTarget ? scenario.targetMs : null,
     targetNote: null,
     pass: absoluteTarget ? !bad && medianMs <= scenario.targetMs : null,
+    nodeRatio: null,
+    nodeRatioTarget: scenario.nodeRatio ?? null,
+    nodeRatioPass: null,
+    skipped: null,
     error: bad
       ? `${failures} of ${runs.length + 1} runs failed (warm-up included); first: ` +
         `exit ${bad.exitCode}${bad.signal ? ` (${bad.signal})` : ''}` +
@@ -166,11 +199,11 @@ function summarize(scenario, args, runs, warmup) {
   };
 }
 
-/** A scenario that could not run at all (its fixture lacks what it needs). */
-function failedResult(scenario, message) {
+/** A scenario that could not run at all (its fixture lacks what it needs), or was skipped (`skipped`). */
+function failedResult(scenario, message, { skipped = false } = {}) {
   return {
     name: scenario.name,
-    command: scenario.label ?? `${scenario.exec ?? 'kit'} ...`,
+    command: scenario.label ?? `${typeof scenario.exec === 'string' ? scenario.exec : 'kit'} ...`,
     args: [],
     fixture: scenario.fixture ?? null,
     runs: 0,
@@ -185,7 +218,11 @@ function failedResult(scenario, message) {
     targetMs: null,
     targetNote: null,
     pass: null,
-    error: message,
+    nodeRatio: null,
+    nodeRatioTarget: scenario.nodeRatio ?? null,
+    nodeRatioPass: null,
+    skipped: skipped ? message : null,
+    error: skipped ? null : message,
     note: scenario.note ?? null,
     samplesMs: [],
     loadAverage1m: null,
@@ -216,6 +253,15 @@ function settleRelativeTargets(results) {
     );
     result.pass = !result.error && !reference.error && result.medianMs <= result.targetMs;
   }
+  // "× node": each median over node -e 0's from the same run; nodeRatio is a budget on it.
+  const node = results.find((r) => r.name === 'node');
+  if (!node?.medianMs) return;
+  for (const result of results) {
+    if (result.medianMs === null || result.name === 'node') continue;
+    result.nodeRatio = Math.round((result.medianMs / node.medianMs) * 100) / 100;
+    if (result.nodeRatioTarget !== null)
+      result.nodeRatioPass = !result.error && result.nodeRatio <= result.nodeRatioTarget;
+  }
 }
 
 const fixed = (value, digits = 1) => (value === null || value === undefined ? '?' : value.toFixed(digits));
@@ -225,6 +271,7 @@ function table(results, baseline) {
     'scenario',
     'command',
     'median ms',
+    '× node',
     'p90 ms',
     'min ms',
     'CPU ms',
@@ -242,17 +289,21 @@ function table(results, baseline) {
         : r.targetNote
           ? `≤ ${r.targetNote}`
           : '';
+    // A second budget in node start-ups: "≤ 3× node".
+    const nodeTarget = r.nodeRatioTarget !== null ? `≤ ${r.nodeRatioTarget}× node` : '';
+    const passes = [r.pass, r.nodeRatioPass].filter((pass) => pass !== null);
     const row = [
       r.name,
       r.command,
       fixed(r.medianMs),
+      r.nodeRatio === null ? '' : `${r.nodeRatio.toFixed(2)}×`,
       fixed(r.p90Ms),
       fixed(r.minMs),
       fixed(r.cpuMs, 0),
       fixed(r.peakRssMb),
       r.exitCodes.join(','),
-      target,
-      r.error ? 'ERROR' : r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL',
+      [target, nodeTarget].filter(Boolean).join(', '),
+      r.skipped ? 'SKIPPED' : r.error ? 'ERROR' : passes.length === 0 ? '' : passes.every(Boolean) ? 'PASS' : 'FAIL',
     ];
     if (baseline) {
       const before = baseline.get(r.name);
@@ -266,7 +317,7 @@ function table(results, baseline) {
     }
     return row;
   });
-  const numeric = new Set([2, 3, 4, 5, 6]);
+  const numeric = new Set([2, 3, 4, 5, 6, 7]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) =>
     cells.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
@@ -313,7 +364,7 @@ function sanityCheck(kit, runner, ctx, env, expected) {
 }
 
 async function profileScenario(kit, runner, scenario, ctx, env) {
-  if (scenario.exec) return `${scenario.name} runs ${scenario.exec}, not kit: nothing to profile`;
+  if (scenario.exec) return `${scenario.name} runs ${execOf(scenario, ctx)}, not kit: nothing to profile`;
   const dir = mkdtempSync(join(os.tmpdir(), 'kit-bench-prof-'));
   try {
     await scenario.setup?.(ctx);
@@ -341,6 +392,7 @@ function resolveArgs(scenario, ctx) {
 function fixtureManager(base, options, check) {
   let planningState = null;
   const entered = new Map();
+  const failedFixtures = new Map();
   const closers = [];
   return {
     async enter(name) {
@@ -355,12 +407,19 @@ function fixtureManager(base, options, check) {
       const fixture = FIXTURES[name];
       if (!fixture) throw new Error(`no fixture "${name}"; fixtures: ${Object.keys(FIXTURES).join(', ')}`);
       if (entered.has(name)) return entered.get(name);
+      if (failedFixtures.has(name)) throw failedFixtures.get(name);
       if (fixture.usesPlanningRepo && planningState) {
         entered.delete(planningState);
         planningState = null;
       }
       const started = performance.now();
-      const ctx = await fixture.enter(base, options);
+      let ctx;
+      try {
+        ctx = await fixture.enter(base, options);
+      } catch (error) {
+        failedFixtures.set(name, error);
+        throw error;
+      }
       const ms = Math.round(performance.now() - started);
       ctx.summary = { ...ctx.summary, enterMs: ms };
       options.log(`fixture ${name} ready in ${ms} ms`);
@@ -428,12 +487,106 @@ function selectScenarios(only, progress) {
       wanted.add(reference);
       progress(`bench: also running ${reference} (${name}'s target is relative to it)\n`);
     }
+    if (scenario?.nodeRatio !== undefined && !wanted.has('node')) {
+      wanted.add('node');
+      progress(`bench: also running node (${name} has a target in node start-ups)\n`);
+    }
   }
   return SCENARIOS.filter((s) => wanted.has(s.name));
 }
 
+/**
+ * --growth: the bench once per size, as a child (`--json`), and one table of how each median grows. The
+ * child at each size generates (or reuses) its own repositories; the options given (--runs, --snapshot,
+ * --dir, --rss, --fresh) pass through.
+ */
+function growthReport(options) {
+  const passed = [];
+  for (let index = 0; index < options.argv.length; index++) {
+    const arg = options.argv[index];
+    const name = arg.split('=')[0];
+    if (['--growth', '--json'].includes(name)) continue;
+    if (
+      ['--growth-sizes', '--only', '--features', '--wps-per-feature', '--out', '--compare', '--profile'].includes(name)
+    ) {
+      if (!arg.includes('=')) index++;
+      continue;
+    }
+    passed.push(arg);
+  }
+  const rows = [];
+  for (const size of options.growthSizes) {
+    process.stderr.write(`bench: growth: ${size} WPs (${size / 40} features × 40)\n`);
+    const child = spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(import.meta.url),
+        ...passed,
+        '--features',
+        String(size / 40),
+        '--wps-per-feature',
+        '40',
+        '--only',
+        GROWTH_SCENARIOS.join(','),
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+    );
+    let doc;
+    try {
+      doc = JSON.parse(child.stdout.toString('utf8'));
+    } catch {
+      fail(`the bench at ${size} WPs printed no JSON (exit ${child.status})`);
+    }
+    rows.push({ size, doc });
+  }
+  const names = ['node', ...GROWTH_SCENARIOS, 'backlog-list'];
+  const cell = (result) => {
+    if (!result) return '';
+    if (result.skipped) return 'skipped';
+    if (result.error || result.medianMs === null) return 'ERROR';
+    return `${result.medianMs.toFixed(1)}${result.nodeRatio === null ? '' : ` (${result.nodeRatio.toFixed(2)}×)`}`;
+  };
+  const header = [
+    'scenario',
+    ...rows.map((row) => `${row.size} WPs: ms (× node)`),
+    `× from ${rows[0].size} to ${rows.at(-1).size}`,
+  ];
+  const body = names.map((name) => {
+    const results = rows.map((row) => row.doc.results.find((r) => r.name === name));
+    const first = results[0]?.medianMs;
+    const last = results.at(-1)?.medianMs;
+    return [name, ...results.map(cell), first && last ? `${(last / first).toFixed(2)}×` : ''];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const loads = rows.map((row) => `${row.size}: ${row.doc.context.loadAverageMax}`).join(', ');
+  const peer = rows.flatMap((row) => row.doc.results.filter((r) => r.name === 'backlog-list' && r.skipped));
+  const warnings = rows.flatMap((row) => row.doc.warnings.map((warning) => `  ${row.size} WPs: ${warning}`));
+  process.stdout.write(
+    [
+      formatContext(rows[0].doc.context),
+      '',
+      line(header),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...body.map(line),
+      '',
+      'medians of wall time in ms; × node: over node -e 0 measured in the same run (the same size).',
+      'status-json: with 20 live WP worktrees (fewer where the tree has fewer planned WPs); backlog-list: the peer',
+      `on as many tasks as WPs.${peer.length > 0 ? ` Skipped: ${peer[0].skipped}` : ''}`,
+      `highest 1-minute load average per size: ${loads}.`,
+      ...(warnings.length > 0 ? ['warnings:', ...warnings] : []),
+      '',
+    ].join('\n'),
+  );
+  if (options.out)
+    writeFileSync(options.out, `${JSON.stringify({ schema: 'kit-bench-growth/1', sizes: rows }, null, 2)}\n`);
+  if (rows.some((row) => row.doc.results.some((r) => r.error))) process.exitCode = 1;
+}
+
 async function main() {
   const options = parseOptions(process.argv.slice(2));
+  if (options.growth) return growthReport(options);
   const startedAt = new Date().toISOString();
   const info = options.json ? (text) => process.stderr.write(`${text}\n`) : (text) => process.stdout.write(`${text}\n`);
   const progress = (text) => process.stderr.write(text);
@@ -495,7 +648,9 @@ async function main() {
     (name, fixture, fixtureCtx) => {
       if (!fixture.check) return;
       const args = resolveArgs(fixture.check, fixtureCtx);
-      const result = runner.run({ script: kit.bin, args, cwd: fixtureCtx.repo, env });
+      const result = fixture.check.exec
+        ? runner.run({ exec: fixture.check.exec(fixtureCtx), args, cwd: fixtureCtx.repo, env, stdoutToFile: true })
+        : runner.run({ script: kit.bin, args, cwd: fixtureCtx.repo, env });
       const problem = fixture.check.inspect(result.stdout, fixtureCtx);
       if (problem) {
         warnings.push(problem);
@@ -519,7 +674,16 @@ async function main() {
       for (const scenario of group) {
         // Members of a group may have different fixtures (check in the planning repository, check-3x in
         // the 3.x one): measurementGroups only pairs states that can both be in place.
-        const scenarioCtx = await fixtures.enter(scenario.fixture);
+        let scenarioCtx;
+        try {
+          scenarioCtx = await fixtures.enter(scenario.fixture);
+        } catch (error) {
+          // A peer that cannot be installed here is skipped with a note, not a failure of the bench.
+          if (!(error instanceof PeerUnavailable)) throw error;
+          results.push(failedResult(scenario, error.message, { skipped: true }));
+          progress(`bench: ${scenario.name.padEnd(16)} SKIPPED ${error.message}\n`);
+          continue;
+        }
         try {
           members.push({
             scenario,
@@ -542,7 +706,13 @@ async function main() {
         // argsEachRun: the arguments depend on what setup just made (git push of a new commit's sha).
         const args = scenario.argsEachRun ? resolveArgs(scenario, scenarioCtx) : firstArgs;
         return scenario.exec
-          ? runner.run({ exec: scenario.exec, args, cwd: scenarioCtx.repo, env })
+          ? runner.run({
+              exec: execOf(scenario, scenarioCtx),
+              args,
+              cwd: scenarioCtx.repo,
+              env,
+              stdoutToFile: scenario.stdoutToFile,
+            })
           : runner.run({ script: kit.bin, args, cwd: scenarioCtx.repo, env });
       };
       for (const member of members) member.warmup = await once(member);

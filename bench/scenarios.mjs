@@ -18,6 +18,9 @@
 //   maxRuns      optional: at most this many measured runs (for a setup that takes seconds)
 //   argsEachRun  optional: resolve `args` again after each run's setup (they name what setup made)
 //   expectOutput optional RegExp: a run whose stdout + stderr does not match is a failed run (ERROR)
+//   stdoutToFile optional: the program's stdout is a file rather than a pipe (see backlog-list)
+//   nodeRatio    optional: a second budget, the median at most this many times the `node` scenario's
+//                (node -e 0, measured in the same run; --only adds it); the table's "× node" column
 //   note         optional; shown under the table
 //
 // ctx: { repo, kitDir (.git/kit), cacheDir (.git/kit/cache), params, middleFeature, git(args), restore() },
@@ -65,8 +68,23 @@ function plainGitMergeCost(ctx) {
 }
 
 export const SCENARIOS = [
-  { name: 'help', args: ['--help'], targetMs: 250 },
-  { name: 'check', args: ['check'], okExitCodes: CHECK_EXIT_CODES, targetMs: 400, note: 'frontmatter cache warm' },
+  // The floor under every command: node starting and exiting. Other scenarios' "× node" ratios divide by it.
+  {
+    name: 'node',
+    exec: process.execPath,
+    label: 'node -e 0',
+    args: ['-e', '0'],
+    note: 'the floor: node start-up alone; "× node" is a median divided by this one',
+  },
+  { name: 'help', args: ['--help'], targetMs: 250, nodeRatio: 2 },
+  {
+    name: 'check',
+    args: ['check'],
+    okExitCodes: CHECK_EXIT_CODES,
+    targetMs: 400,
+    nodeRatio: 3,
+    note: 'frontmatter cache warm',
+  },
   {
     name: 'check-cold',
     args: ['check'],
@@ -96,6 +114,7 @@ export const SCENARIOS = [
     name: 'status-json-3x',
     fixture: '3x',
     args: ['status', '--json'],
+    nodeRatio: 3,
     note: 'the 3.x repository, no worktrees',
   },
 
@@ -105,8 +124,27 @@ export const SCENARIOS = [
     fixture: 'worktrees',
     args: ['status', '--json'],
     setup: resetFixture,
-    targetMs: 500,
-    note: '2,000 WPs, 20 live worktrees (some with commits, some with uncommitted files), 10 more branches',
+    // At least 4× faster than the peer listing as many tasks (when it could be installed), and ≤ 3× node.
+    targetRatioTo: 'backlog-list',
+    targetRatio: 0.25,
+    nodeRatio: 3,
+    note:
+      '2,000 WPs, 20 live worktrees (some with commits, some with uncommitted files), 10 more branches; ' +
+      'target: at least 4× faster than backlog-list; measured alternately with it',
+  },
+  // The peer: Backlog.md 1.52 listing as many tasks as the planning repository has WPs (fixture 'backlog').
+  {
+    name: 'backlog-list',
+    fixture: 'backlog',
+    exec: (ctx) => ctx.backlog.program,
+    label: 'backlog task list --plain',
+    args: ['task', 'list', '--plain'],
+    // Into a pipe it exits before printing everything (2,000 tasks: about a third listed); into a file, all.
+    stdoutToFile: true,
+    expectOutput: /TASK-\d+/,
+    note:
+      'the peer: Backlog.md 1.52 (its platform program, installed from npm into the bench directory) on as many ' +
+      'tasks as there are WPs; skipped when it cannot be installed',
   },
   { name: 'status-plain', fixture: 'worktrees', args: ['status', '--plain'], setup: resetFixture },
   { name: 'next', fixture: 'worktrees', args: ['next'], setup: resetFixture },

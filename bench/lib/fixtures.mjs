@@ -12,9 +12,13 @@
 //              (generate-3x.mjs): missions with status.events.jsonl and status.json, no lane: in WP files
 //   remote     a clone of the planning repository set up with `kit init --remote origin`, origin a bare
 //              repository served by `git daemon` on 127.0.0.1 (fixture-remote.mjs); stopped by close()
+//   backlog    the peer: Backlog.md 1.52 installed from npm into the bench directory and a repository of as
+//              many tasks as the planning repository has WPs (backlog-peer.mjs); when it cannot be installed,
+//              enter() throws PeerUnavailable and the scenarios that need it are skipped with a note
 //
 // A fixture may return close() (a promise): the bench calls it at the end, after a failure too.
 import { join } from 'node:path';
+import { countListedTasks, ensureBacklogRepo, installBacklog } from './backlog-peer.mjs';
 import { FORMAT_3X } from './generate-3x.mjs';
 import { buildRemoteFixture, PUSH_REF, REMOTE_NAME } from './fixture-remote.mjs';
 import { buildWorktreesFixture, resetWorktreesFixture } from './fixture-worktrees.mjs';
@@ -156,6 +160,32 @@ export const FIXTURES = {
             problems.push(`cleanup would remove ${removed.length} worktrees, expected ${wps}`);
         }
         return problems.length > 0 ? `merge fixture (kit merge --dry-run): ${problems.join('; ')}` : null;
+      },
+    },
+  },
+
+  backlog: {
+    usesPlanningRepo: false,
+    async enter(base, options) {
+      const peer = installBacklog(base.root, options.log);
+      const tasks = base.params.features * base.params.wpsPerFeature;
+      const repo = ensureBacklogRepo(peer, tasks, { fresh: options.fresh, log: options.log });
+      return {
+        root: base.root,
+        repo: repo.dir,
+        params: base.params,
+        backlog: { program: peer.program, version: peer.version, tasks },
+        summary: { dir: repo.dir, version: peer.version, program: peer.program, tasks, reused: repo.reused },
+      };
+    },
+    check: {
+      exec: (ctx) => ctx.backlog.program,
+      args: ['task', 'list', '--plain'],
+      inspect(stdout, ctx) {
+        const listed = countListedTasks(stdout);
+        return listed === ctx.backlog.tasks
+          ? null
+          : `backlog fixture: backlog task list --plain lists ${listed} tasks, the repository has ${ctx.backlog.tasks}`;
       },
     },
   },
