@@ -4,6 +4,8 @@ import type { Problem } from '../domain/problem.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import { readLastSync, readRemoteClaims } from '../io/remote.js';
+import { readStatusIndex, statusIndexFile, statusIndexKey, writeStatusIndex } from '../io/status-index.js';
+import { uncommittedFilesOf } from '../io/worktree-changes.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
 import { selectFeatures } from './feature-selection.js';
@@ -68,15 +70,75 @@ export interface StatusResult {
   features: StatusFeature[];
 }
 
-/** Every WP of every (or one) feature with its lane and its git facts. */
+/**
+ * Every WP of every (or one) feature with its lane and its git facts. A warm run answers from the read index
+ * (src/io/status-index.ts): the result last computed from the same planning files, refs and worktrees, with
+ * each worktree's uncommitted files asked of git afresh and the ages computed from `now` (refreshStatus).
+ * Everything else in the result, whatever is added to it, must depend only on what the index fingerprints.
+ */
 export async function collectStatus(
   workspace: Workspace,
   input: { feature?: string | undefined; now: Date },
 ): Promise<StatusResult> {
+  const inputs = {
+    root: workspace.root,
+    commonDir: workspace.commonDir,
+    specsPath: workspace.specsPath,
+    config: workspace.config,
+    configFile: workspace.configFile,
+    selection: input.feature ?? null,
+  };
+  // The worktrees' uncommitted files are asked of git first, so git works while the fingerprint is taken.
+  const stored = readStatusIndex<StatusResult>(statusIndexFile(inputs));
+  const uncommitted = stored ? uncommittedFilesOf(workspace.git, stored.worktrees, workspace.commonDir) : null;
+  uncommitted?.catch(() => undefined);
+  const key = statusIndexKey(inputs);
+  if (stored && uncommitted && key?.digest === stored.digest) {
+    return refreshStatus(stored.result, await uncommitted, input.now);
+  }
+  // Computed afresh: whatever the early statuses found is asked again with the rest.
+  await uncommitted?.catch(() => undefined);
+  const { result, worktrees } = await computeStatus(workspace, input);
+  if (key) writeStatusIndex(key, { result, worktrees });
+  return result;
+}
+
+/**
+ * What changes between two runs on the same inputs: each worktree's uncommitted files, and the ages
+ * measured from `now`. Sets them in place (the key order stays that of a computed result).
+ */
+function refreshStatus(
+  result: StatusResult,
+  uncommitted: ReadonlyMap<string, string[] | null>,
+  now: Date,
+): StatusResult {
+  const ageSeconds = (at: string) => Math.max(0, Math.round((now.getTime() - Date.parse(at)) / 1000));
+  if (result.sync) result.sync.ageSeconds = result.sync.lastSyncAt ? ageSeconds(result.sync.lastSyncAt) : null;
+  for (const feature of result.features) {
+    for (const wp of feature.workPackages) {
+      if (!wp.git) continue;
+      if (wp.worktree !== null && uncommitted.has(wp.worktree)) {
+        const files = uncommitted.get(wp.worktree) ?? null;
+        wp.git.uncommitted = files?.length ?? null;
+        wp.git.uncommittedFiles = files;
+      }
+      wp.git.lastCommitAgeSeconds = ageSeconds(wp.git.lastCommitAt);
+    }
+  }
+  return result;
+}
+
+/** The status computed from the planning files and git; `worktrees`: those whose uncommitted files it shows. */
+async function computeStatus(
+  workspace: Workspace,
+  input: { feature?: string | undefined; now: Date },
+): Promise<{ result: StatusResult; worktrees: string[] }> {
   const selected = selectFeatures(workspace, input.feature);
   // WP branches are named <feature>-<WP>: git can look at those worktrees while the lanes load.
   const prefixes = selected.map((feature) => `${feature.name}-`);
-  const prefetch = prefetchGitFacts(workspace.git, (branch) => prefixes.some((prefix) => branch.startsWith(prefix)));
+  const prefetch = prefetchGitFacts(workspace.git, (branch) => prefixes.some((prefix) => branch.startsWith(prefix)), {
+    commonDir: workspace.commonDir,
+  });
   const features = await loadLaneState(workspace, selected);
   const targets = await Promise.all(features.map((feature) => targetBranchOf(workspace, feature).catch(() => '')));
   const queries: WorkPackageGitQuery[] = features.flatMap((feature) =>
@@ -96,7 +158,8 @@ export async function collectStatus(
     remoteClaims.filter((claim) => !claim.own).map((claim) => [`${claim.feature}/${claim.wp}`, claim]),
   );
   const lastSync = remote ? readLastSync(kitStateDir(workspace)) : null;
-  return {
+  const worktrees = [...(await prefetch.statuses).keys()];
+  const result: StatusResult = {
     schemaVersion: STATUS_SCHEMA_VERSION,
     sync: remote
       ? {
@@ -150,4 +213,5 @@ export async function collectStatus(
       }),
     })),
   };
+  return { result, worktrees };
 }

@@ -1,0 +1,185 @@
+/**
+ * The read index of `kit status`: the last computed status result, kept in the git common dir
+ * (`.git/kit/status-index-v1/`, shared by all worktrees, never committed) with a fingerprint of everything
+ * it was computed from, so that a warm `kit status --json` reads one file instead of 2,000 WP files, the
+ * commit graph and the worktree list.
+ *
+ * The fingerprint is taken from disk by Node alone (no git process), and covers:
+ * - kit itself (the code file running: a new build or version never reuses an older result), the command's
+ *   selection (`--feature`) and the parsed config;
+ * - every file and directory under the specs dir, by name and stat data (size, mtime, ctime, inode), so an
+ *   edit of any planning file shows, whatever its size, and so does a file added, removed or renamed;
+ * - the refs: HEAD, every loose ref's content and packed-refs' stat data (branch tips decide the lanes read
+ *   from a target branch, each WP's tip, ahead/behind and anything else derived from tips), the repository
+ *   config, shallow and grafts files, and kit's sync record;
+ * - each linked worktree's admin files (HEAD, gitdir, locked) and whether its checkout still exists.
+ *
+ * What it does not cover is each worktree's uncommitted files: those are asked of git afresh on every run
+ * (see collectStatus), as are the ages computed from the clock.
+ *
+ * Like git's index, stat data cannot tell apart two writes within one timestamp tick: a result whose
+ * inputs changed less than racyWindowMs() before it was computed is not stored (the next run computes
+ * afresh). The index is an optimisation only: a missing, corrupt or unwritable one is ignored, and an
+ * unusual repository (the reftable ref backend) is never indexed.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from './files.js';
+import { racyWindowMs, readIndexEnabled, StatDigest } from './stat-digest.js';
+
+/** Bump when what is stored changes. */
+const FORMAT = 1;
+/** Planning trees are a few levels deep (feature / tasks / lane folder); a symlink loop stops here. */
+const MAX_DEPTH = 8;
+/** The file of kit's code that runs: a new build or version never reuses a result an older one stored. */
+const CODE_FILE = fileURLToPath(import.meta.url);
+
+export interface StatusIndexInputs {
+  root: string;
+  commonDir: string;
+  specsPath: string;
+  config: unknown;
+  configFile: string | null;
+  /** What the command selected (`--feature`), or null for all features. */
+  selection: string | null;
+}
+
+export interface StatusIndexKey {
+  file: string;
+  digest: string;
+  /** The newest mtime or ctime among the stat data hashed: a result is stored only when it is old enough. */
+  newestMs: number;
+  takenAtMs: number;
+}
+
+export interface StoredStatus<Result> {
+  result: Result;
+  /** The worktrees whose uncommitted files the result shows, to be asked again on every read. */
+  worktrees: string[];
+}
+
+interface IndexFile<Result> extends StoredStatus<Result> {
+  format: number;
+  digest: string;
+}
+
+function fileText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '\0absent';
+  }
+}
+
+/** Where the index of this selection lives (one file per selection and kit build). */
+export function statusIndexFile(inputs: Pick<StatusIndexInputs, 'commonDir' | 'selection'>): string {
+  const selection = createHash('sha1')
+    .update(`${inputs.selection ?? '*'}\0${CODE_FILE}`)
+    .digest('hex')
+    .slice(0, 16);
+  return join(inputs.commonDir, 'kit', `status-index-v${FORMAT}`, `${selection}.json`);
+}
+
+/**
+ * Fingerprints what a status result depends on (see the file comment); null where this repository is
+ * not one the index can vouch for.
+ */
+export function statusIndexKey(inputs: StatusIndexInputs): StatusIndexKey | null {
+  const { commonDir } = inputs;
+  if (!readIndexEnabled() || existsSync(join(commonDir, 'reftable'))) return null;
+  const takenAtMs = Date.now();
+  const digest = new StatDigest();
+
+  digest.text(`kit-status-index\0${FORMAT}\0${inputs.selection ?? '*'}\0${inputs.specsPath}`);
+  digest.stat('code', CODE_FILE);
+  digest.text(JSON.stringify(inputs.config));
+  if (inputs.configFile) digest.stat('config', inputs.configFile);
+
+  // Refs: content for loose refs (rewritten with the same tip is no change), stat data for the rest.
+  digest.text(`HEAD\0${fileText(join(commonDir, 'HEAD'))}`);
+  for (const name of ['packed-refs', 'config', 'shallow', join('info', 'grafts'), join('kit', 'sync.json')]) {
+    digest.stat(name, join(commonDir, name));
+  }
+  const walkRefs = (dir: string, prefix: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walkRefs(path, `${prefix}${entry.name}/`);
+      else digest.text(`${prefix}${entry.name}\0${fileText(path)}`);
+    }
+  };
+  walkRefs(join(commonDir, 'refs'), 'refs/');
+
+  // Linked worktrees: which branch each has out, where it is, whether it still exists, and its lock.
+  let worktrees: string[] = [];
+  try {
+    worktrees = readdirSync(join(commonDir, 'worktrees')).sort();
+  } catch {
+    // None.
+  }
+  for (const name of worktrees) {
+    const admin = join(commonDir, 'worktrees', name);
+    const gitdir = fileText(join(admin, 'gitdir')).trim();
+    digest.text(
+      `worktree ${name}\0${fileText(join(admin, 'HEAD'))}\0${fileText(join(admin, 'locked'))}\0${gitdir}\0${existsSync(gitdir)}`,
+    );
+  }
+  // The planning tree: every entry under the specs dir, in a fixed order.
+  digest.text('specs');
+  const walkSpecs = (dir: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      digest.text('\0unreadable');
+      return;
+    }
+    for (const name of names) {
+      const path = `${dir}${sep}${name}`;
+      const entry = digest.stat(name, path);
+      if (entry?.isDirectory() && depth < MAX_DEPTH) {
+        digest.text('{');
+        walkSpecs(path, depth + 1);
+        digest.text('}');
+      }
+    }
+  };
+  walkSpecs(inputs.specsPath, 0);
+
+  return {
+    file: statusIndexFile(inputs),
+    digest: digest.digest(),
+    newestMs: digest.newestMs,
+    takenAtMs,
+  };
+}
+
+/** The stored result of a selection, whatever it was computed from; compare `digest` with a key's. */
+export function readStatusIndex<Result>(file: string): (StoredStatus<Result> & { digest: string }) | null {
+  if (!readIndexEnabled()) return null;
+  try {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as IndexFile<Result>;
+    if (stored.format !== FORMAT || typeof stored.digest !== 'string' || !Array.isArray(stored.worktrees)) return null;
+    return { result: stored.result, worktrees: stored.worktrees, digest: stored.digest };
+  } catch {
+    return null;
+  }
+}
+
+/** Stores a result computed after `key` was taken, unless its inputs were too fresh to vouch for. */
+export function writeStatusIndex<Result>(key: StatusIndexKey, stored: StoredStatus<Result>): void {
+  if (key.newestMs > key.takenAtMs - racyWindowMs()) return;
+  const file: IndexFile<Result> = { format: FORMAT, digest: key.digest, ...stored };
+  try {
+    writeFileAtomic(key.file, JSON.stringify(file));
+  } catch {
+    // Read-only repository, full disk: the next run computes afresh.
+  }
+}
