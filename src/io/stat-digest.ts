@@ -1,6 +1,6 @@
 /**
  * A digest of many files' stat data (size, mtime, ctime, inode, mode), for the read caches that decide
- * from stat data alone whether what they hold is still current (src/io/status-index.ts,
+ * from stat data alone whether what they hold is still current (src/io/read-index.ts,
  * src/io/worktree-changes.ts). Thousands of stat calls are made per run, so the numbers go into one
  * Float64Array rather than being formatted as text: the labels (names, markers) and the numbers are hashed
  * as two streams, and every labelled stat adds five numbers, so the two stay aligned.

@@ -4,7 +4,7 @@ import type { Problem } from '../domain/problem.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import { readLastSync, readRemoteClaims } from '../io/remote.js';
-import { readStatusIndex, statusIndexFile, statusIndexKey, writeStatusIndex } from '../io/status-index.js';
+import { readIndexFile, readIndexKey, readStoredIndex, writeStoredIndex } from '../io/read-index.js';
 import { uncommittedFilesOf } from '../io/worktree-changes.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
@@ -72,7 +72,7 @@ export interface StatusResult {
 
 /**
  * Every WP of every (or one) feature with its lane and its git facts. A warm run answers from the read index
- * (src/io/status-index.ts): the result last computed from the same planning files, refs and worktrees, with
+ * (src/io/read-index.ts): the result last computed from the same planning files, refs and worktrees, with
  * each worktree's uncommitted files asked of git afresh and the ages computed from `now` (refreshStatus).
  * Everything else in the result, whatever is added to it, must depend only on what the index fingerprints.
  */
@@ -86,20 +86,21 @@ export async function collectStatus(
     specsPath: workspace.specsPath,
     config: workspace.config,
     configFile: workspace.configFile,
+    kind: 'status' as const,
     selection: input.feature ?? null,
   };
   // The worktrees' uncommitted files are asked of git first, so git works while the fingerprint is taken.
-  const stored = readStatusIndex<StatusResult>(statusIndexFile(inputs));
+  const stored = readStoredIndex<StatusResult>(readIndexFile(inputs));
   const uncommitted = stored ? uncommittedFilesOf(workspace.git, stored.worktrees, workspace.commonDir) : null;
   uncommitted?.catch(() => undefined);
-  const key = statusIndexKey(inputs);
+  const key = readIndexKey(inputs);
   if (stored && uncommitted && key?.digest === stored.digest) {
     return refreshStatus(stored.result, await uncommitted, input.now);
   }
   // Computed afresh: whatever the early statuses found is asked again with the rest.
   await uncommitted?.catch(() => undefined);
   const { result, worktrees } = await computeStatus(workspace, input);
-  if (key) writeStatusIndex(key, { result, worktrees });
+  if (key) writeStoredIndex(key, { result, worktrees });
   return result;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The read index of `kit status` (src/io/status-index.ts) and the worktrees' untracked records
+ * The read index of `kit status` (src/io/read-index.ts) and the worktrees' untracked records
  * (src/io/worktree-changes.ts) must never show a stale status: after every kind of change, the status read
  * through them must be the one computed afresh (KIT_READ_INDEX=0), and show the change. The racy window is
  * set to 0 so that the index is written and used even though each step changes files moments before kit
@@ -32,10 +32,12 @@ function withoutAges(stdout: string): string {
   return stdout.replace(/"(lastCommitAgeSeconds|ageSeconds)": \d+/g, '"$1": 0');
 }
 
-function indexFiles(fx: FeatureRepo): { index: string | null; untracked: string | null } {
+function indexFiles(fx: FeatureRepo, kind = 'status'): { index: string | null; untracked: string | null } {
   const kitDir = join(fx.repo.root, '.git', 'kit');
-  const indexDir = join(kitDir, 'status-index-v1');
-  const names = existsSync(indexDir) ? readdirSync(indexDir).filter((name) => name.endsWith('.json')) : [];
+  const indexDir = join(kitDir, 'read-index-v1');
+  const names = existsSync(indexDir)
+    ? readdirSync(indexDir).filter((name) => name.startsWith(`${kind}-`) && name.endsWith('.json'))
+    : [];
   const untracked = join(kitDir, 'untracked-v1.json');
   return {
     index:
@@ -181,6 +183,55 @@ describe('the status read index', () => {
     now = await statusBoth(fx, ['--feature', fx.feature]);
     now = await statusBoth(fx, ['--feature', fx.feature]);
     expect(now.fromIndex).toBe(true);
+  });
+
+  it('answers kit check while nothing changed, and shows every change of the planning files', async () => {
+    const fx = await makeFeatureRepo();
+    /** kit check through the index and afresh: the same output and exit code; whether the index answered. */
+    const checkBoth = async (args: string[] = []) => {
+      const before = indexFiles(fx, 'check').index;
+      const indexed = await fx.repo.kit(['check', ...args], { env: INDEXED });
+      const after = indexFiles(fx, 'check').index;
+      const fresh = await fx.repo.kit(['check', ...args], { env: FRESH });
+      expect([indexed.stdout, indexed.stderr, indexed.exitCode]).toEqual([fresh.stdout, fresh.stderr, fresh.exitCode]);
+      return { stdout: fresh.stdout, exitCode: fresh.exitCode, fromIndex: before !== null && before === after };
+    };
+    await checkBoth(['--json']);
+    expect((await checkBoth(['--json'])).fromIndex).toBe(true);
+    expect((await checkBoth()).exitCode).toBe(0); // planned WPs are not unfinished
+
+    const file = join(fx.repo.root, fx.file('WP01'));
+    const original = readFileSync(file, 'utf8');
+    // A lane edited by hand (planned → doing: a problem), then to done with as many bytes and the mtime put back.
+    writeFileSync(file, original.replace(/^lane: .*$/m, 'lane: doing'));
+    let now = await checkBoth(['--json']);
+    expect(now.fromIndex).toBe(false);
+    expect(now.stdout).toContain('WP01 is in doing');
+    expect(now.exitCode).toBe(1);
+    const { atime, mtime, size } = statSync(file);
+    writeFileSync(file, original.replace(/^lane: .*$/m, 'lane: done '));
+    expect(statSync(file).size).toBe(size);
+    utimesSync(file, atime, mtime);
+    now = await checkBoth(['--json']);
+    expect(now.stdout).not.toContain('WP01 is in doing');
+    expect(now.exitCode).toBe(0);
+
+    // A broken WP file, a new one, a removed one, and a meta.json edit each show.
+    writeFileSync(join(fx.repo.root, fx.file('WP02')), '---\ntitle: [unclosed\n---\n');
+    now = await checkBoth(['--json']);
+    expect(now.stdout).toContain(fx.file('WP02'));
+    const featureDir = join(fx.repo.root, 'kitty-specs', fx.feature);
+    writeFileSync(
+      join(featureDir, 'tasks', 'WP09-extra.md'),
+      '---\nwork_package_id: WP09\ntitle: Extra\nlane: planned\ndependencies: []\n---\n# WP09\n',
+    );
+    now = await checkBoth(['--json']);
+    expect(now.stdout).toContain('WP09');
+    fx.repo.git(['rm', '-q', fx.file('WP03')]);
+    now = await checkBoth(['--json']);
+    expect(now.stdout).not.toContain(fx.file('WP03'));
+    await checkBoth(['--strict']);
+    await checkBoth(['--feature', fx.feature]);
   });
 
   it('is not written for inputs changed within the racy window (the default 2 s)', async () => {

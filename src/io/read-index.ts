@@ -1,21 +1,21 @@
 /**
- * The read index of `kit status`: the last computed status result, kept in the git common dir
- * (`.git/kit/status-index-v1/`, shared by all worktrees, never committed) with a fingerprint of everything
- * it was computed from, so that a warm `kit status --json` reads one file instead of 2,000 WP files, the
- * commit graph and the worktree list.
+ * The read index of kit's hot read commands: the last result of `kit status` and of `kit check` (per
+ * command line), kept in the git common dir (`.git/kit/read-index-v1/`, shared by all worktrees, never
+ * committed) with a fingerprint of everything it was computed from, so that a warm run reads one file
+ * instead of 2,000 WP files (and, for status, the commit graph and the worktree list).
  *
  * The fingerprint is taken from disk by Node alone (no git process), and covers:
- * - kit itself (the code file running: a new build or version never reuses an older result), the command's
- *   selection (`--feature`) and the parsed config;
+ * - kit itself (the code file running: a new build or version never reuses an older result), the command
+ *   line's selection (`--feature`, `--strict`) and the parsed config;
  * - every file and directory under the specs dir, by name and stat data (size, mtime, ctime, inode), so an
  *   edit of any planning file shows, whatever its size, and so does a file added, removed or renamed;
- * - the refs: HEAD, every loose ref's content and packed-refs' stat data (branch tips decide the lanes read
- *   from a target branch, each WP's tip, ahead/behind and anything else derived from tips), the repository
- *   config, shallow and grafts files, and kit's sync record;
- * - each linked worktree's admin files (HEAD, gitdir, locked) and whether its checkout still exists.
+ * - for status (`withGit`): the refs, as HEAD, every loose ref's content and packed-refs' stat data (branch
+ *   tips decide the lanes read from a target branch, each WP's tip, ahead/behind and anything else derived
+ *   from tips), the repository config, shallow and grafts files, and kit's sync record; and each linked
+ *   worktree's admin files (HEAD, gitdir, locked) and whether its checkout still exists.
  *
- * What it does not cover is each worktree's uncommitted files: those are asked of git afresh on every run
- * (see collectStatus), as are the ages computed from the clock.
+ * What it does not cover is each worktree's uncommitted files: status asks those of git afresh on every run
+ * (with src/io/worktree-changes.ts), as it computes the ages from the clock.
  *
  * Like git's index, stat data cannot tell apart two writes within one timestamp tick: a result whose
  * inputs changed less than racyWindowMs() before it was computed is not stored (the next run computes
@@ -36,17 +36,19 @@ const MAX_DEPTH = 8;
 /** The file of kit's code that runs: a new build or version never reuses a result an older one stored. */
 const CODE_FILE = fileURLToPath(import.meta.url);
 
-export interface StatusIndexInputs {
+export interface ReadIndexInputs {
   root: string;
   commonDir: string;
   specsPath: string;
   config: unknown;
   configFile: string | null;
-  /** What the command selected (`--feature`), or null for all features. */
+  /** Which command's result: its own file, and whether git's state is part of the fingerprint. */
+  kind: 'status' | 'check';
+  /** What the command line selected (`--feature`, `--strict`), or null for the defaults. */
   selection: string | null;
 }
 
-export interface StatusIndexKey {
+export interface ReadIndexKey {
   file: string;
   digest: string;
   /** The newest mtime or ctime among the stat data hashed: a result is stored only when it is old enough. */
@@ -54,13 +56,13 @@ export interface StatusIndexKey {
   takenAtMs: number;
 }
 
-export interface StoredStatus<Result> {
+export interface StoredRead<Result> {
   result: Result;
-  /** The worktrees whose uncommitted files the result shows, to be asked again on every read. */
+  /** For status: the worktrees whose uncommitted files the result shows, to be asked again on every read. */
   worktrees: string[];
 }
 
-interface IndexFile<Result> extends StoredStatus<Result> {
+interface IndexFile<Result> extends StoredRead<Result> {
   format: number;
   digest: string;
 }
@@ -74,29 +76,36 @@ function fileText(path: string): string {
 }
 
 /** Where the index of this selection lives (one file per selection and kit build). */
-export function statusIndexFile(inputs: Pick<StatusIndexInputs, 'commonDir' | 'selection'>): string {
+export function readIndexFile(inputs: Pick<ReadIndexInputs, 'commonDir' | 'kind' | 'selection'>): string {
   const selection = createHash('sha1')
     .update(`${inputs.selection ?? '*'}\0${CODE_FILE}`)
     .digest('hex')
     .slice(0, 16);
-  return join(inputs.commonDir, 'kit', `status-index-v${FORMAT}`, `${selection}.json`);
+  return join(inputs.commonDir, 'kit', `read-index-v${FORMAT}`, `${inputs.kind}-${selection}.json`);
 }
 
 /**
  * Fingerprints what a status result depends on (see the file comment); null where this repository is
  * not one the index can vouch for.
  */
-export function statusIndexKey(inputs: StatusIndexInputs): StatusIndexKey | null {
+export function readIndexKey(inputs: ReadIndexInputs): ReadIndexKey | null {
   const { commonDir } = inputs;
   if (!readIndexEnabled() || existsSync(join(commonDir, 'reftable'))) return null;
   const takenAtMs = Date.now();
   const digest = new StatDigest();
 
-  digest.text(`kit-status-index\0${FORMAT}\0${inputs.selection ?? '*'}\0${inputs.specsPath}`);
+  digest.text(`kit-read-index\0${FORMAT}\0${inputs.kind}\0${inputs.selection ?? '*'}\0${inputs.specsPath}`);
   digest.stat('code', CODE_FILE);
   digest.text(JSON.stringify(inputs.config));
   if (inputs.configFile) digest.stat('config', inputs.configFile);
 
+  if (inputs.kind === 'status') gitState(digest, commonDir);
+  planningTree(digest, inputs.specsPath);
+  return { file: readIndexFile(inputs), digest: digest.digest(), newestMs: digest.newestMs, takenAtMs };
+}
+
+/** HEAD, the refs, the repository's config, shallow and grafts files, kit's sync record and the linked worktrees. */
+function gitState(digest: StatDigest, commonDir: string): void {
   // Refs: content for loose refs (rewritten with the same tip is no change), stat data for the rest.
   digest.text(`HEAD\0${fileText(join(commonDir, 'HEAD'))}`);
   for (const name of ['packed-refs', 'config', 'shallow', join('info', 'grafts'), join('kit', 'sync.json')]) {
@@ -131,7 +140,10 @@ export function statusIndexKey(inputs: StatusIndexInputs): StatusIndexKey | null
       `worktree ${name}\0${fileText(join(admin, 'HEAD'))}\0${fileText(join(admin, 'locked'))}\0${gitdir}\0${existsSync(gitdir)}`,
     );
   }
-  // The planning tree: every entry under the specs dir, in a fixed order.
+}
+
+/** Every entry under the specs dir, in a fixed order. */
+function planningTree(digest: StatDigest, specsPath: string): void {
   digest.text('specs');
   const walkSpecs = (dir: string, depth: number) => {
     let names: string[];
@@ -151,18 +163,11 @@ export function statusIndexKey(inputs: StatusIndexInputs): StatusIndexKey | null
       }
     }
   };
-  walkSpecs(inputs.specsPath, 0);
-
-  return {
-    file: statusIndexFile(inputs),
-    digest: digest.digest(),
-    newestMs: digest.newestMs,
-    takenAtMs,
-  };
+  walkSpecs(specsPath, 0);
 }
 
 /** The stored result of a selection, whatever it was computed from; compare `digest` with a key's. */
-export function readStatusIndex<Result>(file: string): (StoredStatus<Result> & { digest: string }) | null {
+export function readStoredIndex<Result>(file: string): (StoredRead<Result> & { digest: string }) | null {
   if (!readIndexEnabled()) return null;
   try {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as IndexFile<Result>;
@@ -174,7 +179,7 @@ export function readStatusIndex<Result>(file: string): (StoredStatus<Result> & {
 }
 
 /** Stores a result computed after `key` was taken, unless its inputs were too fresh to vouch for. */
-export function writeStatusIndex<Result>(key: StatusIndexKey, stored: StoredStatus<Result>): void {
+export function writeStoredIndex<Result>(key: ReadIndexKey, stored: StoredRead<Result>): void {
   if (key.newestMs > key.takenAtMs - racyWindowMs()) return;
   const file: IndexFile<Result> = { format: FORMAT, digest: key.digest, ...stored };
   try {
