@@ -30,10 +30,16 @@
 // publishing to origin over git://127.0.0.1 (remote: { url, head, move }), resetRemote() and preparePush().
 // restore() puts the repository back to its generated commit (for scenarios that move lanes or commit).
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { PLAIN_WORKTREE_BRANCH } from './lib/fixture-worktrees.mjs';
 import { mergeWorktreePath } from './lib/merge-repo.mjs';
 
-const deleteCache = (ctx) => rmSync(ctx.cacheDir, { recursive: true, force: true });
+/** The read index of check and status (src/io/read-index.ts): without it, they read every WP file. */
+const deleteReadIndex = (ctx) => rmSync(join(ctx.kitDir, 'read-index-v1'), { recursive: true, force: true });
+const deleteCache = (ctx) => {
+  rmSync(ctx.cacheDir, { recursive: true, force: true });
+  deleteReadIndex(ctx);
+};
 
 // kit check exits 1 when a WP is in doing or for_review: a result, not a failure of the run.
 const CHECK_EXIT_CODES = [0, 1];
@@ -90,7 +96,7 @@ export const SCENARIOS = [
     args: ['check'],
     setup: deleteCache,
     okExitCodes: CHECK_EXIT_CODES,
-    note: '.git/kit/cache deleted before each run',
+    note: '.git/kit/cache and .git/kit/read-index-v1 deleted before each run',
   },
   { name: 'check-json', args: ['check', '--json'], okExitCodes: CHECK_EXIT_CODES },
   {
@@ -145,6 +151,16 @@ export const SCENARIOS = [
     note:
       'the peer: Backlog.md 1.52 (its platform program, installed from npm into the bench directory) on as many ' +
       'tasks as there are WPs; skipped when it cannot be installed',
+  },
+  {
+    name: 'status-json-miss',
+    fixture: 'worktrees',
+    args: ['status', '--json'],
+    setup: (ctx) => {
+      resetFixture(ctx);
+      deleteReadIndex(ctx);
+    },
+    note: 'the read index deleted before each run: the first status after a change (frontmatter cache and untracked records warm)',
   },
   { name: 'status-plain', fixture: 'worktrees', args: ['status', '--plain'], setup: resetFixture },
   { name: 'next', fixture: 'worktrees', args: ['next'], setup: resetFixture },

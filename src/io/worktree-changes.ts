@@ -16,7 +16,7 @@
  * As with git's index, directories that changed within racyWindowMs() of being recorded are not trusted:
  * their worktree is not recorded, and the next run asks git for everything again.
  */
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { mapLimited } from '../concurrency.js';
@@ -214,6 +214,12 @@ export async function uncommittedFilesOf(
       return null;
     }
   });
+  // Records of worktrees that are gone (removed, merged) are dropped when the file is written anyway.
+  if (changed) {
+    for (const path of Object.keys(records.worktrees)) {
+      if (!worktrees.includes(path) && !existsSync(path)) delete records.worktrees[path];
+    }
+  }
   if (recordPath && changed) {
     try {
       writeFileAtomic(recordPath, JSON.stringify(records));
