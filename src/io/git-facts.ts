@@ -50,24 +50,29 @@ export interface GitFactsPrefetch {
 /**
  * Starts reading the facts that do not depend on the WPs. `mayBeWorkPackage` says which branches could
  * be WP branches (e.g. those of the selected features), so no other worktree is inspected. With
- * `commonDir`, worktrees' untracked files are recorded and reused (src/io/worktree-changes.ts).
+ * `commonDir`, worktrees' untracked files are recorded and reused (src/io/worktree-changes.ts);
+ * `uncommitted`: statuses already being asked in this run, by worktree path.
  */
 export function prefetchGitFacts(
   git: Git,
   mayBeWorkPackage: (branch: string) => boolean,
-  options: { commonDir?: string } = {},
+  options: { commonDir?: string; uncommitted?: Promise<Map<string, string[] | null>> | null } = {},
 ): GitFactsPrefetch {
   const tips = branchTips(git);
   const worktrees = git.worktrees();
-  const statuses = worktrees.then((entries) =>
-    uncommittedFilesOf(
+  const statuses = worktrees.then(async (entries) => {
+    const live = entries
+      .filter((entry) => entry.branch && !entry.prunable && mayBeWorkPackage(entry.branch))
+      .map((entry) => entry.path);
+    // Statuses the caller already asked for in this run are not asked again.
+    const known = (await options.uncommitted?.catch(() => null)) ?? new Map<string, string[] | null>();
+    const asked = await uncommittedFilesOf(
       git,
-      entries
-        .filter((entry) => entry.branch && !entry.prunable && mayBeWorkPackage(entry.branch))
-        .map((entry) => entry.path),
+      live.filter((path) => !known.has(path)),
       options.commonDir ?? null,
-    ),
-  );
+    );
+    return new Map(live.map((path) => [path, known.has(path) ? (known.get(path) ?? null) : (asked.get(path) ?? null)]));
+  });
   // Awaited by collectGitFacts; a caller that fails before then must not leave an unhandled rejection.
   for (const promise of [tips, worktrees, statuses]) promise.catch(() => undefined);
   return { tips, worktrees, statuses };

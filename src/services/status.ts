@@ -97,9 +97,8 @@ export async function collectStatus(
   if (stored && uncommitted && key?.digest === stored.digest) {
     return refreshStatus(stored.result, await uncommitted, input.now);
   }
-  // Computed afresh: whatever the early statuses found is asked again with the rest.
-  await uncommitted?.catch(() => undefined);
-  const { result, worktrees } = await computeStatus(workspace, input);
+  // Computed afresh; the statuses asked early are reused for the worktrees that are still live.
+  const { result, worktrees } = await computeStatus(workspace, input, uncommitted);
   if (key) writeStoredIndex(key, { result, worktrees });
   return result;
 }
@@ -133,12 +132,14 @@ function refreshStatus(
 async function computeStatus(
   workspace: Workspace,
   input: { feature?: string | undefined; now: Date },
+  uncommitted: Promise<Map<string, string[] | null>> | null,
 ): Promise<{ result: StatusResult; worktrees: string[] }> {
   const selected = selectFeatures(workspace, input.feature);
   // WP branches are named <feature>-<WP>: git can look at those worktrees while the lanes load.
   const prefixes = selected.map((feature) => `${feature.name}-`);
   const prefetch = prefetchGitFacts(workspace.git, (branch) => prefixes.some((prefix) => branch.startsWith(prefix)), {
     commonDir: workspace.commonDir,
+    uncommitted,
   });
   const features = await loadLaneState(workspace, selected);
   const targets = await Promise.all(features.map((feature) => targetBranchOf(workspace, feature).catch(() => '')));
