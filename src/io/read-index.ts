@@ -9,10 +9,11 @@
  *   line's selection (`--feature`, `--strict`) and the parsed config;
  * - every file and directory under the specs dir, by name and stat data (size, mtime, ctime, inode), so an
  *   edit of any planning file shows, whatever its size, and so does a file added, removed or renamed;
- * - for status (`withGit`): the refs, as HEAD, every loose ref's content and packed-refs' stat data (branch
- *   tips decide the lanes read from a target branch, each WP's tip, ahead/behind and anything else derived
- *   from tips), the repository config, shallow and grafts files, and kit's sync record; and each linked
- *   worktree's admin files (HEAD, gitdir, locked) and whether its checkout still exists.
+ * - for status: the refs, as the stat data of HEAD, every loose ref and packed-refs (branch tips decide the
+ *   lanes read from a target branch, each WP's tip, ahead/behind and anything else derived from tips; git
+ *   rewrites a ref file only when the ref changes), the repository config, shallow and grafts files, and
+ *   kit's sync record; and each linked worktree's admin files (HEAD, locked, gitdir) and whether its
+ *   checkout still exists.
  *
  * What it does not cover is each worktree's uncommitted files: status asks those of git afresh on every run
  * (with src/io/worktree-changes.ts), as it computes the ages from the clock.
@@ -106,9 +107,9 @@ export function readIndexKey(inputs: ReadIndexInputs): ReadIndexKey | null {
 
 /** HEAD, the refs, the repository's config, shallow and grafts files, kit's sync record and the linked worktrees. */
 function gitState(digest: StatDigest, commonDir: string): void {
-  // Refs: content for loose refs (rewritten with the same tip is no change), stat data for the rest.
-  digest.text(`HEAD\0${fileText(join(commonDir, 'HEAD'))}`);
-  for (const name of ['packed-refs', 'config', 'shallow', join('info', 'grafts'), join('kit', 'sync.json')]) {
+  // Stat data, as for the planning files: git writes a ref or HEAD only when it changes (a no-op update
+  // leaves the file alone) and always as a new file renamed into place.
+  for (const name of ['HEAD', 'packed-refs', 'config', 'shallow', join('info', 'grafts'), join('kit', 'sync.json')]) {
     digest.stat(name, join(commonDir, name));
   }
   const walkRefs = (dir: string, prefix: string) => {
@@ -121,7 +122,7 @@ function gitState(digest: StatDigest, commonDir: string): void {
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walkRefs(path, `${prefix}${entry.name}/`);
-      else digest.text(`${prefix}${entry.name}\0${fileText(path)}`);
+      else digest.stat(`${prefix}${entry.name}`, path);
     }
   };
   walkRefs(join(commonDir, 'refs'), 'refs/');
@@ -136,9 +137,9 @@ function gitState(digest: StatDigest, commonDir: string): void {
   for (const name of worktrees) {
     const admin = join(commonDir, 'worktrees', name);
     const gitdir = fileText(join(admin, 'gitdir')).trim();
-    digest.text(
-      `worktree ${name}\0${fileText(join(admin, 'HEAD'))}\0${fileText(join(admin, 'locked'))}\0${gitdir}\0${existsSync(gitdir)}`,
-    );
+    digest.text(`worktree ${name}\0${gitdir}\0${existsSync(gitdir)}`);
+    digest.stat('HEAD', join(admin, 'HEAD'));
+    digest.stat('locked', join(admin, 'locked'));
   }
 }
 

@@ -2,7 +2,7 @@
  * Each WP worktree's uncommitted files: its changes to tracked files and its untracked files, as
  * `git status --porcelain=v2 -uall` lists them. Finding the untracked ones is half of what such a status
  * costs (git reads every directory of the worktree), and `kit status` asks it of every live worktree on
- * every run, so the untracked files are kept between runs (`.git/kit/untracked-v1.json`) with what git's
+ * every run, so the untracked files are kept between runs (`.git/kit/untracked-v2.json`) with what git's
  * own untracked cache keys them on:
  * - the stat data of every directory git looks into (all but those an ignore rule excludes, which
  *   `--ignored=matching` names): a file added to, removed from or renamed in a directory changes the
@@ -24,12 +24,14 @@ import { writeFileAtomic } from './files.js';
 import { type Git, GitPlumbing } from './git.js';
 import { racyWindowMs, readIndexEnabled, StatDigest } from './stat-digest.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 const STATUS_CONCURRENCY = 8;
 /** A worktree with more directories than this is not recorded: checking them would cost more than git. */
 const MAX_RECORDED_DIRS = 5000;
 
 interface RecordedWorktree {
+  /** The worktree's git dir (from its `.git` file, whose stat data is part of the digest). */
+  gitDir: string;
   /** Directories git looks into, relative to the worktree ('' is the worktree itself). */
   dirs: string[];
   /** `.gitignore` files in them, relative to the worktree. */
@@ -88,19 +90,14 @@ function sharedRules(commonDir: string, excludesFile: string | null): string {
 /** The digest of what a worktree's untracked files depend on, and the newest time among its stat data. */
 function digestOf(
   worktree: string,
-  gitDir: string,
-  record: Pick<RecordedWorktree, 'dirs' | 'ignoreFiles'>,
+  record: Pick<RecordedWorktree, 'gitDir' | 'dirs' | 'ignoreFiles'>,
   shared: string,
 ): { digest: string; newestMs: number } {
   const digest = new StatDigest();
-  let head = '';
-  try {
-    head = readFileSync(join(gitDir, 'HEAD'), 'utf8');
-  } catch {
-    // No HEAD: git fails too, and nothing is recorded.
-  }
-  digest.text(`${FORMAT}\0${worktree}\0${gitDir}\0${head}\0${shared}`);
-  digest.stat('index', join(gitDir, 'index'));
+  digest.text(`${FORMAT}\0${worktree}\0${record.gitDir}\0${shared}`);
+  digest.stat('.git', join(worktree, '.git'));
+  digest.stat('HEAD', join(record.gitDir, 'HEAD'));
+  digest.stat('index', join(record.gitDir, 'index'));
   for (const dir of record.dirs) digest.stat(dir, dir ? `${worktree}${sep}${dir}` : worktree);
   for (const file of record.ignoreFiles) digest.stat(file, `${worktree}${sep}${file}`);
   return { digest: digest.digest(), newestMs: digest.newestMs };
@@ -162,17 +159,17 @@ export async function uncommittedFilesOf(
 
   const listed = await mapLimited(worktrees, STATUS_CONCURRENCY, async (worktree) => {
     try {
-      const gitDir = commonDir ? gitDirOf(worktree) : null;
       const recorded = records.worktrees[worktree];
-      if (commonDir && gitDir && recorded) {
+      if (commonDir && recorded) {
         // git lists the tracked changes while the directories are checked.
         const tracked = plumbing.status(worktree, { untracked: false });
         tracked.catch(() => undefined);
-        if (digestOf(worktree, gitDir, recorded, shared).digest === recorded.digest) {
+        if (digestOf(worktree, recorded, shared).digest === recorded.digest) {
           return [...(await tracked).map((entry) => entry.path), ...recorded.untracked];
         }
         await tracked.catch(() => undefined);
       }
+      const gitDir = commonDir ? gitDirOf(worktree) : null;
       if (!commonDir || !gitDir) return (await plumbing.status(worktree)).map((entry) => entry.path);
 
       // Full status, and a record of what its untracked files depend on.
@@ -195,12 +192,11 @@ export async function uncommittedFilesOf(
           .map((entry) => entry.path.slice(0, -1)),
       );
       const walked = walkWorktree(worktree, ignoredDirs);
-      const { digest, newestMs } = walked
-        ? digestOf(worktree, gitDir, walked, shared)
-        : { digest: '', newestMs: Infinity };
-      if (walked && newestMs < startedAtMs - racyWindowMs()) {
+      const record = walked && { gitDir, ...walked };
+      const { digest, newestMs } = record ? digestOf(worktree, record, shared) : { digest: '', newestMs: Infinity };
+      if (record && newestMs < startedAtMs - racyWindowMs()) {
         records.worktrees[worktree] = {
-          ...walked,
+          ...record,
           digest,
           untracked: entries.filter((entry) => entry.code === '??').map((entry) => entry.path),
         };

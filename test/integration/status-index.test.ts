@@ -38,7 +38,7 @@ function indexFiles(fx: FeatureRepo, kind = 'status'): { index: string | null; u
   const names = existsSync(indexDir)
     ? readdirSync(indexDir).filter((name) => name.startsWith(`${kind}-`) && name.endsWith('.json'))
     : [];
-  const untracked = join(kitDir, 'untracked-v1.json');
+  const untracked = join(kitDir, 'untracked-v2.json');
   return {
     index:
       names.length > 0
