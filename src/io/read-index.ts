@@ -6,7 +6,7 @@
  *
  * The fingerprint is taken from disk by Node alone (no git process), and covers:
  * - kit itself (the code file running: a new build or version never reuses an older result), the command
- *   line's selection (`--feature`, `--strict`) and the parsed config;
+ *   line's selection (`--feature`, `--strict`), the parsed config and git's environment variables;
  * - every file and directory under the specs dir, by name and stat data (size, mtime, ctime, inode), so an
  *   edit of any planning file shows, whatever its size, and so does a file added, removed or renamed;
  * - for status: the refs, as the stat data of HEAD, every loose ref and packed-refs (branch tips decide the
@@ -98,6 +98,14 @@ export function readIndexKey(inputs: ReadIndexInputs): ReadIndexKey | null {
   digest.text(`kit-read-index\0${FORMAT}\0${inputs.kind}\0${inputs.selection ?? '*'}\0${inputs.specsPath}`);
   digest.stat('code', CODE_FILE);
   digest.text(JSON.stringify(inputs.config));
+  // git's environment (GIT_DIR, GIT_CONFIG_*, ...) could make the same files read differently.
+  digest.text(
+    Object.keys(process.env)
+      .filter((name) => name.startsWith('GIT_'))
+      .sort()
+      .map((name) => `${name}=${process.env[name]}`)
+      .join('\0'),
+  );
   if (inputs.configFile) digest.stat('config', inputs.configFile);
 
   if (inputs.kind === 'status') gitState(digest, commonDir);
