@@ -12,7 +12,7 @@ import { reportFailure } from './cli/report-failure.js';
 import { ExitCode, KitError } from './errors.js';
 import { openWorkspace } from './io/workspace.js';
 import { checkPlanning } from './services/check-planning.js';
-import { collectStatus } from './services/status.js';
+import { statusJsonText } from './services/status-json.js';
 
 interface Parsed {
   feature?: string | undefined;
@@ -79,8 +79,7 @@ export async function runFast(argv: readonly string[]): Promise<number | null> {
     if (!parsed?.flags.has('--json')) return null;
     return run(true, async () => {
       const workspace = await openWorkspace(process.cwd());
-      const result = await collectStatus(workspace, { feature: parsed.feature, now: new Date() });
-      printJson({ ok: true, result });
+      printText(await statusJsonText(workspace, { feature: parsed.feature, now: new Date() }));
       return ExitCode.ok;
     });
   }

@@ -187,12 +187,15 @@ export function readStoredIndex<Result>(file: string): (StoredRead<Result> & { d
   }
 }
 
-/** Stores a result computed after `key` was taken, unless its inputs were too fresh to vouch for. */
-export function writeStoredIndex<Result>(key: ReadIndexKey, stored: StoredRead<Result>): void {
+/**
+ * Stores a result computed after `key` was taken, unless its inputs were too fresh to vouch for; in
+ * `path` for a second form of the same result (kit status --json's rendered text beside the data).
+ */
+export function writeStoredIndex<Result>(key: ReadIndexKey, stored: StoredRead<Result>, path = key.file): void {
   if (key.newestMs > key.takenAtMs - racyWindowMs()) return;
   const file: IndexFile<Result> = { format: FORMAT, digest: key.digest, ...stored };
   try {
-    writeFileAtomic(key.file, JSON.stringify(file));
+    writeFileAtomic(path, JSON.stringify(file));
   } catch {
     // Read-only repository, full disk: the next run computes afresh.
   }

@@ -4,7 +4,14 @@ import type { Problem } from '../domain/problem.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import { readLastSync, readRemoteClaims } from '../io/remote.js';
-import { readIndexFile, readIndexKey, readStoredIndex, writeStoredIndex } from '../io/read-index.js';
+import {
+  type ReadIndexInputs,
+  type ReadIndexKey,
+  readIndexFile,
+  readIndexKey,
+  readStoredIndex,
+  writeStoredIndex,
+} from '../io/read-index.js';
 import { uncommittedFilesOf } from '../io/worktree-changes.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
@@ -80,15 +87,7 @@ export async function collectStatus(
   workspace: Workspace,
   input: { feature?: string | undefined; now: Date },
 ): Promise<StatusResult> {
-  const inputs = {
-    root: workspace.root,
-    commonDir: workspace.commonDir,
-    specsPath: workspace.specsPath,
-    config: workspace.config,
-    configFile: workspace.configFile,
-    kind: 'status' as const,
-    selection: input.feature ?? null,
-  };
+  const inputs = statusIndexInputs(workspace, input.feature);
   // The worktrees' uncommitted files are asked of git first, so git works while the fingerprint is taken.
   const stored = readStoredIndex<StatusResult>(readIndexFile(inputs));
   const uncommitted = stored ? uncommittedFilesOf(workspace.git, stored.worktrees, workspace.commonDir) : null;
@@ -97,10 +96,36 @@ export async function collectStatus(
   if (stored && uncommitted && key?.digest === stored.digest) {
     return refreshStatus(stored.result, await uncommitted, input.now);
   }
-  // Computed afresh; the statuses asked early are reused for the worktrees that are still live.
-  const { result, worktrees } = await computeStatus(workspace, input, uncommitted);
-  if (key) writeStoredIndex(key, { result, worktrees });
-  return result;
+  return (await computeAndStoreStatus(workspace, input, key, uncommitted)).result;
+}
+
+/** What the read index of status is keyed on, for this workspace and selection. */
+export function statusIndexInputs(workspace: Workspace, feature: string | undefined): ReadIndexInputs {
+  return {
+    root: workspace.root,
+    commonDir: workspace.commonDir,
+    specsPath: workspace.specsPath,
+    config: workspace.config,
+    configFile: workspace.configFile,
+    kind: 'status',
+    selection: feature ?? null,
+  };
+}
+
+/**
+ * The status computed afresh, stored in the read index under `key`; `uncommitted`: worktree statuses
+ * already being asked in this run, reused for the worktrees that are still live.
+ */
+export async function computeAndStoreStatus(
+  workspace: Workspace,
+  input: { feature?: string | undefined; now: Date },
+  key: ReadIndexKey | null,
+  uncommitted: Promise<Map<string, string[] | null>> | null,
+): Promise<{ result: StatusResult; worktrees: string[] }> {
+  const computed = await computeStatus(workspace, input, uncommitted);
+  // Stored before the caller can change the result (the JSON text path turns it into a template).
+  if (key) writeStoredIndex(key, computed);
+  return computed;
 }
 
 /**
