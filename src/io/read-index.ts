@@ -164,8 +164,7 @@ function planningTree(digest: StatDigest, specsPath: string): void {
     }
     for (const name of names) {
       const path = `${dir}${sep}${name}`;
-      const entry = digest.stat(name, path);
-      if (entry?.isDirectory() && depth < MAX_DEPTH) {
+      if (digest.stat(name, path) === 'dir' && depth < MAX_DEPTH) {
         digest.text('{');
         walkSpecs(path, depth + 1);
         digest.text('}');
