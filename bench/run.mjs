@@ -22,6 +22,8 @@ import { SCENARIOS } from './scenarios.mjs';
 /** What --growth measures at each size (plus what their targets refer to: node, backlog-list). */
 const GROWTH_SCENARIOS = ['help', 'check', 'status-json'];
 const GROWTH_SIZES = [200, 2000, 10000];
+/** How old a repository's files must be before warm runs (kit's racy window is 2 s). */
+const SETTLE_MS = 2100;
 const KIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const JSON_SCHEMA = 'kit-bench/1';
 
@@ -394,11 +396,14 @@ function fixtureManager(base, options, check) {
   const entered = new Map();
   const failedFixtures = new Map();
   const closers = [];
+  // When a repository was last restored or built (see settle below).
+  let changedAt = performance.now();
   return {
     async enter(name) {
       if (!name) {
         if (planningState) {
           base.restore();
+          changedAt = performance.now();
           entered.delete(planningState);
           planningState = null;
         }
@@ -421,6 +426,7 @@ function fixtureManager(base, options, check) {
         throw error;
       }
       const ms = Math.round(performance.now() - started);
+      changedAt = performance.now();
       ctx.summary = { ...ctx.summary, enterMs: ms };
       options.log(`fixture ${name} ready in ${ms} ms`);
       if (fixture.usesPlanningRepo) planningState = name;
@@ -428,6 +434,16 @@ function fixtureManager(base, options, check) {
       entered.set(name, ctx);
       check(name, fixture, ctx);
       return ctx;
+    },
+    /**
+     * kit's read caches (the read index, the frontmatter cache, the worktrees' untracked records) trust no
+     * stat data younger than 2 s, as git's index does: right after a repository was restored or a fixture
+     * built, runs would compute afresh and store nothing. So each scenario's warm-up waits until the
+     * repositories are that old, as they are when an agent runs kit again.
+     */
+    async settle() {
+      const wait = changedAt + SETTLE_MS - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     },
     summaries: () => Object.fromEntries([...entered].map(([name, ctx]) => [name, ctx.summary ?? null])),
     /** Stops what fixtures started (the remote fixture's git daemon); called at the end, after a failure too. */
@@ -715,6 +731,7 @@ async function main() {
             })
           : runner.run({ script: kit.bin, args, cwd: scenarioCtx.repo, env });
       };
+      await fixtures.settle();
       for (const member of members) member.warmup = await once(member);
       for (let i = 0; i < runs; i++) {
         for (const member of members) member.measured.push(await once(member));
