@@ -154,8 +154,20 @@ export async function uncommittedFilesOf(
     }
   }
   let shared = commonDir ? sharedRules(commonDir, records.excludesFile) : '';
-  let excludesFileChecked = false;
   let changed = false;
+  // Before the first record is made: which core.excludesFile applies (asked once, by whichever worktree
+  // needs a full status first; the others wait for the same answer). A new one voids every record.
+  let excludesChecked: Promise<void> | null = null;
+  const checkExcludesFile = (gitCommonDir: string) =>
+    (excludesChecked ??= (async () => {
+      const configured = await git.spawnGit(['config', '--path', '--get', 'core.excludesFile']);
+      const excludesFile = configured.exitCode === 0 ? configured.stdout.toString('utf8').trim() || null : null;
+      if (excludesFile !== records.excludesFile) {
+        records = { format: FORMAT, excludesFile, worktrees: {} };
+        shared = sharedRules(gitCommonDir, excludesFile);
+        changed = true;
+      }
+    })());
 
   const listed = await mapLimited(worktrees, STATUS_CONCURRENCY, async (worktree) => {
     try {
@@ -173,16 +185,7 @@ export async function uncommittedFilesOf(
       if (!commonDir || !gitDir) return (await plumbing.status(worktree)).map((entry) => entry.path);
 
       // Full status, and a record of what its untracked files depend on.
-      if (!excludesFileChecked) {
-        excludesFileChecked = true;
-        const configured = await git.spawnGit(['config', '--path', '--get', 'core.excludesFile']);
-        const excludesFile = configured.exitCode === 0 ? configured.stdout.toString('utf8').trim() || null : null;
-        if (excludesFile !== records.excludesFile) {
-          records = { format: FORMAT, excludesFile, worktrees: {} };
-          shared = sharedRules(commonDir, excludesFile);
-          changed = true;
-        }
-      }
+      await checkExcludesFile(commonDir);
       const startedAtMs = Date.now();
       const entries = await plumbing.status(worktree, { ignored: true });
       const files = entries.filter((entry) => entry.code !== '!!').map((entry) => entry.path);
