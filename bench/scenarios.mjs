@@ -89,7 +89,7 @@ export const SCENARIOS = [
     okExitCodes: CHECK_EXIT_CODES,
     targetMs: 400,
     nodeRatio: 3,
-    note: 'frontmatter cache warm',
+    note: 'read index and frontmatter cache warm',
   },
   {
     name: 'check-cold',
@@ -114,7 +114,7 @@ export const SCENARIOS = [
     okExitCodes: CHECK_EXIT_CODES,
     targetRatioTo: 'check',
     targetRatio: 1.2,
-    note: 'frontmatter cache warm; 2,000 WPs in 50 missions, lanes reduced from 16,000 event lines; measured alternately with check',
+    note: 'read index and frontmatter cache warm; 2,000 WPs in 50 missions, lanes reduced from 16,000 event lines; measured alternately with check',
   },
   {
     name: 'status-json-3x',
