@@ -35,7 +35,8 @@ const CTIME_SECONDS = 14;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 
-type RawStat = (path: string) => ArrayLike<number> | undefined;
+/** Stat fields as Node's binding gives them, or undefined when nothing is there. */
+export type RawStat = (path: string) => ArrayLike<number> | undefined;
 
 /**
  * Node's fs binding answers a stat with an array of numbers; fs.statSync builds a Stats object and four
@@ -45,7 +46,7 @@ type RawStat = (path: string) => ArrayLike<number> | undefined;
  * never where asking it would print a deprecation warning (--pending-deprecation); otherwise, and if
  * anything about it differs in another Node version, fs.statSync. KIT_RAW_STAT=0 turns it off.
  */
-function rawStatter(): RawStat | null {
+export function rawStatter(): RawStat | null {
   const pending =
     process.execArgv.includes('--pending-deprecation') ||
     (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation') ||
@@ -78,9 +79,13 @@ function timeMs(fields: ArrayLike<number>, seconds: number): number {
   return (fields[seconds] ?? 0) * 1e3 + (fields[seconds + 1] ?? 0) / 1e6;
 }
 
-let rawStat: RawStat | null | undefined;
+/** This process's way of statting, settled on first use. */
+let processRawStat: RawStat | null | undefined;
 
 export class StatDigest {
+  /** `rawStat`: how to stat (the binding, or null for fs.statSync); by default this process's way. */
+  constructor(private readonly rawStat: RawStat | null = (processRawStat ??= rawStatter())) {}
+
   private readonly labels: string[] = [];
   private numbers = new Float64Array(4096);
   private count = 0;
@@ -97,7 +102,7 @@ export class StatDigest {
    * else that exists) or null when there is nothing there, or it cannot be read (which is digested too).
    */
   stat(label: string, path: string): 'dir' | 'file' | null {
-    rawStat ??= rawStatter();
+    const rawStat = this.rawStat;
     let mode: number;
     let ino: number;
     let size: number;
