@@ -589,7 +589,7 @@ function growthReport(options) {
       widths.map((w) => '-'.repeat(w)).join('  '),
       ...body.map(line),
       '',
-      'medians of wall time in ms; × node: over node -e 0 measured in the same run (the same size).',
+      "medians of wall time in ms; × node: over node -e 0 run between the scenario's own runs (the same size).",
       'status-json: with 20 live WP worktrees (fewer where the tree has fewer planned WPs); backlog-list: the peer',
       `on as many tasks as WPs.${peer.length > 0 ? ` Skipped: ${peer[0].skipped}` : ''}`,
       `highest 1-minute load average per size: ${loads}.`,
