@@ -13,15 +13,22 @@ import { uncommittedFilesOf } from '../io/worktree-changes.js';
 import type { Workspace } from '../io/workspace.js';
 import { computeAndStoreStatus, type StatusResult, statusIndexInputs } from './status.js';
 
+/** Bump when the template's shape changes (its file name has it: an older one is never read). */
+const TEMPLATE_FORMAT = 2;
+
 /** A value that changes between two runs on the same inputs, and what it is computed from. */
 type SlotValue =
   { kind: 'count' | 'files'; worktree: string } | { kind: 'age'; at: string } | { kind: 'sync-age'; at: string | null };
-/** `indent`: the indentation of the slot's line, for a value formatted on several lines. */
-type Slot = SlotValue & { indent: string };
+/**
+ * `offset`: where in the text the value goes; `indent`: the indentation of the slot's line, for a value
+ * formatted on several lines.
+ */
+type Slot = SlotValue & { offset: number; indent: string };
 
 interface Template {
-  /** The text around the slots: one more part than there are slots. */
-  parts: string[];
+  /** The document without the slots' values: one string, so reading it copies nothing more than once. */
+  text: string;
+  /** In the order of their offsets. */
   slots: Slot[];
 }
 
@@ -36,7 +43,7 @@ export async function statusJsonText(
   input: { feature?: string | undefined; now: Date },
 ): Promise<string> {
   const inputs = statusIndexInputs(workspace, input.feature);
-  const templateFile = readIndexFile(inputs).replace(/\.json$/, '.text.json');
+  const templateFile = readIndexFile(inputs).replace(/\.json$/, `.template-v${TEMPLATE_FORMAT}.json`);
   const stored = readStoredIndex<Template>(templateFile);
   // The worktrees' uncommitted files are asked of git first, so git works while the fingerprint is taken.
   const uncommitted = stored ? uncommittedFilesOf(workspace.git, stored.worktrees, workspace.commonDir) : null;
@@ -57,8 +64,10 @@ export async function statusJsonText(
 /** The text with its slots filled: each worktree's uncommitted files from `uncommitted`, ages from `now`. */
 function fill(template: Template, uncommitted: ReadonlyMap<string, string[] | null>, now: Date): string {
   const ageSeconds = (at: string) => Math.max(0, Math.round((now.getTime() - Date.parse(at)) / 1000));
-  const pieces: string[] = [template.parts[0] ?? ''];
-  template.slots.forEach((slot, index) => {
+  const { text } = template;
+  const pieces: string[] = [];
+  let last = 0;
+  for (const slot of template.slots) {
     let value: string;
     if (slot.kind === 'age') value = String(ageSeconds(slot.at));
     else if (slot.kind === 'sync-age') value = slot.at ? String(ageSeconds(slot.at)) : 'null';
@@ -68,8 +77,10 @@ function fill(template: Template, uncommitted: ReadonlyMap<string, string[] | nu
       // Formatted as JSON.stringify formats it in place: every line after the first indented like the key's.
       else value = JSON.stringify(files, null, 2).replaceAll('\n', `\n${slot.indent}`);
     }
-    pieces.push(value, template.parts[index + 1] ?? '');
-  });
+    pieces.push(text.slice(last, slot.offset), value);
+    last = slot.offset;
+  }
+  pieces.push(text.slice(last));
   return pieces.join('');
 }
 
@@ -105,6 +116,7 @@ function templateOf(result: StatusResult, worktrees: ReadonlySet<string>): Templ
   const parts: string[] = [];
   const placed: Slot[] = [];
   let last = 0;
+  let offset = 0;
   for (const match of text.matchAll(pattern)) {
     const at = match.index ?? 0;
     const slot = slots[Number(match[1])];
@@ -112,11 +124,13 @@ function templateOf(result: StatusResult, worktrees: ReadonlySet<string>): Templ
     const lineStart = text.lastIndexOf('\n', at) + 1;
     const indent = /^ */.exec(text.slice(lineStart, at))?.[0] ?? '';
     parts.push(text.slice(last, at));
-    placed.push({ ...slot, indent });
+    offset += at - last;
+    placed.push({ ...slot, offset, indent });
     last = at + match[0].length;
   }
   parts.push(text.slice(last));
+  const rest = parts.join('');
   // Every marker exactly once, and the nonce nowhere else.
-  if (placed.length !== slots.length || parts.some((part) => part.includes(nonce))) return null;
-  return { parts, slots: placed };
+  if (placed.length !== slots.length || rest.includes(nonce)) return null;
+  return { text: rest, slots: placed };
 }
