@@ -130,7 +130,9 @@ export async function computeAndStoreStatus(
 
 /**
  * What changes between two runs on the same inputs: each worktree's uncommitted files, and the ages
- * measured from `now`. Sets them in place (the key order stays that of a computed result).
+ * measured from `now`. Sets them in place (the key order stays that of a computed result). A value set
+ * here must also have a slot in the status --json template (templateOf in ./status-json.ts), or the fast
+ * path would print it as it was when the template was made; the read-index test compares both paths.
  */
 function refreshStatus(
   result: StatusResult,
