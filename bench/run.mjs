@@ -4,12 +4,14 @@
 // time and peak RSS against the targets. Scenarios may need a fixture (live worktrees, a repository to
 // merge: bench/lib/fixtures.mjs) or run plain git as a baseline. See bench/README.md. Run with
 // `npm run bench` (builds first).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatContext, machineContext } from './lib/context.mjs';
+import { PeerUnavailable } from './lib/backlog-peer.mjs';
 import { FIXTURES } from './lib/fixtures.mjs';
 import { ensureRepo, featureName, git, restoreRepo } from './lib/generate.mjs';
 import { childEnv, createRunner, median, percentile } from './lib/measure.mjs';
@@ -17,6 +19,11 @@ import { formatProfile, summarizeProfile } from './lib/profile.mjs';
 import { distStamp, snapshotKit } from './lib/snapshot.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 
+/** What --growth measures at each size (plus what their targets refer to: node, backlog-list). */
+const GROWTH_SCENARIOS = ['help', 'check', 'status-json'];
+const GROWTH_SIZES = [200, 2000, 10000];
+/** How old a repository's files must be before warm runs (kit's racy window is 2 s). */
+const SETTLE_MS = 2100;
 const KIT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const JSON_SCHEMA = 'kit-bench/1';
 
@@ -40,6 +47,9 @@ const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --rss time|preload     how to read max RSS and CPU time (default: /usr/bin/time if it works, else a preload)
   --profile NAME         after measuring, run scenario NAME once under node --cpu-prof and summarise
   --fail-on-target       exit 1 when a target is missed (a failed run always exits 1)
+  --growth               how the read commands grow with the tree: runs ${GROWTH_SCENARIOS.join(', ')}
+                         (and backlog-list, the peer) at 200, 2000 and 10000 WPs (40 per feature; or
+                         --growth-sizes 200,2000) and prints one table of medians and × node
   -h, --help             this text
 `;
 
@@ -70,6 +80,8 @@ function parseOptions(argv) {
         rss: { type: 'string' },
         profile: { type: 'string' },
         'fail-on-target': { type: 'boolean', default: false },
+        growth: { type: 'boolean', default: false },
+        'growth-sizes': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -110,14 +122,33 @@ function parseOptions(argv) {
     rss: parsed.rss,
     profile: parsed.profile,
     failOnTarget: parsed['fail-on-target'],
+    growth: parsed.growth || parsed['growth-sizes'] !== undefined,
+    growthSizes: growthSizes(parsed['growth-sizes']),
+    argv,
   };
+}
+
+function growthSizes(value) {
+  if (value === undefined) return GROWTH_SIZES;
+  const sizes = value.split(',').map((size) => Number(size.trim()));
+  for (const size of sizes) {
+    if (!Number.isInteger(size) || size < 40 || size % 40 !== 0 || size > 999 * 40) {
+      fail('--growth-sizes takes WP counts that are multiples of 40 (40 WPs per feature), e.g. 200,2000,10000');
+    }
+  }
+  return sizes;
 }
 
 const round1 = (value) => (value === null ? null : Math.round(value * 10) / 10);
 
 function commandLine(scenario, args) {
   if (scenario.label) return scenario.label;
-  return [scenario.exec ?? 'kit', ...args].join(' ');
+  return [typeof scenario.exec === 'string' ? scenario.exec : 'kit', ...args].join(' ');
+}
+
+/** The program an `exec` scenario runs (a string, or a function of ctx for one a fixture installed). */
+function execOf(scenario, ctx) {
+  return typeof scenario.exec === 'function' ? scenario.exec(ctx) : scenario.exec;
 }
 
 function summarize(scenario, args, runs, warmup) {
@@ -154,6 +185,11 @@ function summarize(scenario, args, runs, warmup) {
     targetMs: absoluteTarget ? scenario.targetMs : null,
     targetNote: null,
     pass: absoluteTarget ? !bad && medianMs <= scenario.targetMs : null,
+    nodeRatio: null,
+    nodeRatioTarget: scenario.nodeRatio ?? null,
+    nodeRatioPass: null,
+    nodeMedianMs: null,
+    skipped: null,
     error: bad
       ? `${failures} of ${runs.length + 1} runs failed (warm-up included); first: ` +
         `exit ${bad.exitCode}${bad.signal ? ` (${bad.signal})` : ''}` +
@@ -166,11 +202,11 @@ function summarize(scenario, args, runs, warmup) {
   };
 }
 
-/** A scenario that could not run at all (its fixture lacks what it needs). */
-function failedResult(scenario, message) {
+/** A scenario that could not run at all (its fixture lacks what it needs), or was skipped (`skipped`). */
+function failedResult(scenario, message, { skipped = false } = {}) {
   return {
     name: scenario.name,
-    command: scenario.label ?? `${scenario.exec ?? 'kit'} ...`,
+    command: scenario.label ?? `${typeof scenario.exec === 'string' ? scenario.exec : 'kit'} ...`,
     args: [],
     fixture: scenario.fixture ?? null,
     runs: 0,
@@ -185,7 +221,11 @@ function failedResult(scenario, message) {
     targetMs: null,
     targetNote: null,
     pass: null,
-    error: message,
+    nodeRatio: null,
+    nodeRatioTarget: scenario.nodeRatio ?? null,
+    nodeRatioPass: null,
+    skipped: skipped ? message : null,
+    error: skipped ? null : message,
     note: scenario.note ?? null,
     samplesMs: [],
     loadAverage1m: null,
@@ -216,6 +256,16 @@ function settleRelativeTargets(results) {
     );
     result.pass = !result.error && !reference.error && result.medianMs <= result.targetMs;
   }
+  // "× node": each median over node -e 0's, measured between its runs where it has a nodeRatio budget
+  // (nodeMedianMs), else the node scenario's; nodeRatio is a budget on it.
+  const node = results.find((r) => r.name === 'node');
+  for (const result of results) {
+    const floor = result.nodeMedianMs ?? node?.medianMs;
+    if (result.medianMs === null || result.name === 'node' || !floor) continue;
+    result.nodeRatio = Math.round((result.medianMs / floor) * 100) / 100;
+    if (result.nodeRatioTarget !== null)
+      result.nodeRatioPass = !result.error && result.nodeRatio <= result.nodeRatioTarget;
+  }
 }
 
 const fixed = (value, digits = 1) => (value === null || value === undefined ? '?' : value.toFixed(digits));
@@ -225,6 +275,7 @@ function table(results, baseline) {
     'scenario',
     'command',
     'median ms',
+    '× node',
     'p90 ms',
     'min ms',
     'CPU ms',
@@ -242,17 +293,21 @@ function table(results, baseline) {
         : r.targetNote
           ? `≤ ${r.targetNote}`
           : '';
+    // A second budget in node start-ups: "≤ 3× node".
+    const nodeTarget = r.nodeRatioTarget !== null ? `≤ ${r.nodeRatioTarget}× node` : '';
+    const passes = [r.pass, r.nodeRatioPass].filter((pass) => pass !== null);
     const row = [
       r.name,
       r.command,
       fixed(r.medianMs),
+      r.nodeRatio === null ? '' : `${r.nodeRatio.toFixed(2)}×`,
       fixed(r.p90Ms),
       fixed(r.minMs),
       fixed(r.cpuMs, 0),
       fixed(r.peakRssMb),
       r.exitCodes.join(','),
-      target,
-      r.error ? 'ERROR' : r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL',
+      [target, nodeTarget].filter(Boolean).join(', '),
+      r.skipped ? 'SKIPPED' : r.error ? 'ERROR' : passes.length === 0 ? '' : passes.every(Boolean) ? 'PASS' : 'FAIL',
     ];
     if (baseline) {
       const before = baseline.get(r.name);
@@ -266,7 +321,7 @@ function table(results, baseline) {
     }
     return row;
   });
-  const numeric = new Set([2, 3, 4, 5, 6]);
+  const numeric = new Set([2, 3, 4, 5, 6, 7]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) =>
     cells.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
@@ -313,7 +368,7 @@ function sanityCheck(kit, runner, ctx, env, expected) {
 }
 
 async function profileScenario(kit, runner, scenario, ctx, env) {
-  if (scenario.exec) return `${scenario.name} runs ${scenario.exec}, not kit: nothing to profile`;
+  if (scenario.exec) return `${scenario.name} runs ${execOf(scenario, ctx)}, not kit: nothing to profile`;
   const dir = mkdtempSync(join(os.tmpdir(), 'kit-bench-prof-'));
   try {
     await scenario.setup?.(ctx);
@@ -341,12 +396,16 @@ function resolveArgs(scenario, ctx) {
 function fixtureManager(base, options, check) {
   let planningState = null;
   const entered = new Map();
+  const failedFixtures = new Map();
   const closers = [];
+  // When a repository was last restored or built (see settle below).
+  let changedAt = performance.now();
   return {
     async enter(name) {
       if (!name) {
         if (planningState) {
           base.restore();
+          changedAt = performance.now();
           entered.delete(planningState);
           planningState = null;
         }
@@ -355,13 +414,21 @@ function fixtureManager(base, options, check) {
       const fixture = FIXTURES[name];
       if (!fixture) throw new Error(`no fixture "${name}"; fixtures: ${Object.keys(FIXTURES).join(', ')}`);
       if (entered.has(name)) return entered.get(name);
+      if (failedFixtures.has(name)) throw failedFixtures.get(name);
       if (fixture.usesPlanningRepo && planningState) {
         entered.delete(planningState);
         planningState = null;
       }
       const started = performance.now();
-      const ctx = await fixture.enter(base, options);
+      let ctx;
+      try {
+        ctx = await fixture.enter(base, options);
+      } catch (error) {
+        failedFixtures.set(name, error);
+        throw error;
+      }
       const ms = Math.round(performance.now() - started);
+      changedAt = performance.now();
       ctx.summary = { ...ctx.summary, enterMs: ms };
       options.log(`fixture ${name} ready in ${ms} ms`);
       if (fixture.usesPlanningRepo) planningState = name;
@@ -369,6 +436,16 @@ function fixtureManager(base, options, check) {
       entered.set(name, ctx);
       check(name, fixture, ctx);
       return ctx;
+    },
+    /**
+     * kit's read caches (the read index, the frontmatter cache, the worktrees' untracked records) trust no
+     * stat data younger than 2 s, as git's index does: right after a repository was restored or a fixture
+     * built, runs would compute afresh and store nothing. So each scenario's warm-up waits until the
+     * repositories are that old, as they are when an agent runs kit again.
+     */
+    async settle() {
+      const wait = changedAt + SETTLE_MS - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     },
     summaries: () => Object.fromEntries([...entered].map(([name, ctx]) => [name, ctx.summary ?? null])),
     /** Stops what fixtures started (the remote fixture's git daemon); called at the end, after a failure too. */
@@ -428,12 +505,106 @@ function selectScenarios(only, progress) {
       wanted.add(reference);
       progress(`bench: also running ${reference} (${name}'s target is relative to it)\n`);
     }
+    if (scenario?.nodeRatio !== undefined && !wanted.has('node')) {
+      wanted.add('node');
+      progress(`bench: also running node (${name} has a target in node start-ups)\n`);
+    }
   }
   return SCENARIOS.filter((s) => wanted.has(s.name));
 }
 
+/**
+ * --growth: the bench once per size, as a child (`--json`), and one table of how each median grows. The
+ * child at each size generates (or reuses) its own repositories; the options given (--runs, --snapshot,
+ * --dir, --rss, --fresh) pass through.
+ */
+function growthReport(options) {
+  const passed = [];
+  for (let index = 0; index < options.argv.length; index++) {
+    const arg = options.argv[index];
+    const name = arg.split('=')[0];
+    if (['--growth', '--json'].includes(name)) continue;
+    if (
+      ['--growth-sizes', '--only', '--features', '--wps-per-feature', '--out', '--compare', '--profile'].includes(name)
+    ) {
+      if (!arg.includes('=')) index++;
+      continue;
+    }
+    passed.push(arg);
+  }
+  const rows = [];
+  for (const size of options.growthSizes) {
+    process.stderr.write(`bench: growth: ${size} WPs (${size / 40} features × 40)\n`);
+    const child = spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(import.meta.url),
+        ...passed,
+        '--features',
+        String(size / 40),
+        '--wps-per-feature',
+        '40',
+        '--only',
+        GROWTH_SCENARIOS.join(','),
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+    );
+    let doc;
+    try {
+      doc = JSON.parse(child.stdout.toString('utf8'));
+    } catch {
+      fail(`the bench at ${size} WPs printed no JSON (exit ${child.status})`);
+    }
+    rows.push({ size, doc });
+  }
+  const names = ['node', ...GROWTH_SCENARIOS, 'backlog-list'];
+  const cell = (result) => {
+    if (!result) return '';
+    if (result.skipped) return 'skipped';
+    if (result.error || result.medianMs === null) return 'ERROR';
+    return `${result.medianMs.toFixed(1)}${result.nodeRatio === null ? '' : ` (${result.nodeRatio.toFixed(2)}×)`}`;
+  };
+  const header = [
+    'scenario',
+    ...rows.map((row) => `${row.size} WPs: ms (× node)`),
+    `× from ${rows[0].size} to ${rows.at(-1).size}`,
+  ];
+  const body = names.map((name) => {
+    const results = rows.map((row) => row.doc.results.find((r) => r.name === name));
+    const first = results[0]?.medianMs;
+    const last = results.at(-1)?.medianMs;
+    return [name, ...results.map(cell), first && last ? `${(last / first).toFixed(2)}×` : ''];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const loads = rows.map((row) => `${row.size}: ${row.doc.context.loadAverageMax}`).join(', ');
+  const peer = rows.flatMap((row) => row.doc.results.filter((r) => r.name === 'backlog-list' && r.skipped));
+  const warnings = rows.flatMap((row) => row.doc.warnings.map((warning) => `  ${row.size} WPs: ${warning}`));
+  process.stdout.write(
+    [
+      formatContext(rows[0].doc.context),
+      '',
+      line(header),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...body.map(line),
+      '',
+      "medians of wall time in ms; × node: over node -e 0 run between the scenario's own runs (the same size).",
+      'status-json: with 20 live WP worktrees (fewer where the tree has fewer planned WPs); backlog-list: the peer',
+      `on as many tasks as WPs.${peer.length > 0 ? ` Skipped: ${peer[0].skipped}` : ''}`,
+      `highest 1-minute load average per size: ${loads}.`,
+      ...(warnings.length > 0 ? ['warnings:', ...warnings] : []),
+      '',
+    ].join('\n'),
+  );
+  if (options.out)
+    writeFileSync(options.out, `${JSON.stringify({ schema: 'kit-bench-growth/1', sizes: rows }, null, 2)}\n`);
+  if (rows.some((row) => row.doc.results.some((r) => r.error))) process.exitCode = 1;
+}
+
 async function main() {
   const options = parseOptions(process.argv.slice(2));
+  if (options.growth) return growthReport(options);
   const startedAt = new Date().toISOString();
   const info = options.json ? (text) => process.stderr.write(`${text}\n`) : (text) => process.stdout.write(`${text}\n`);
   const progress = (text) => process.stderr.write(text);
@@ -495,7 +666,9 @@ async function main() {
     (name, fixture, fixtureCtx) => {
       if (!fixture.check) return;
       const args = resolveArgs(fixture.check, fixtureCtx);
-      const result = runner.run({ script: kit.bin, args, cwd: fixtureCtx.repo, env });
+      const result = fixture.check.exec
+        ? runner.run({ exec: fixture.check.exec(fixtureCtx), args, cwd: fixtureCtx.repo, env, stdoutToFile: true })
+        : runner.run({ script: kit.bin, args, cwd: fixtureCtx.repo, env });
       const problem = fixture.check.inspect(result.stdout, fixtureCtx);
       if (problem) {
         warnings.push(problem);
@@ -519,12 +692,21 @@ async function main() {
       for (const scenario of group) {
         // Members of a group may have different fixtures (check in the planning repository, check-3x in
         // the 3.x one): measurementGroups only pairs states that can both be in place.
-        const scenarioCtx = await fixtures.enter(scenario.fixture);
+        let scenarioCtx;
+        try {
+          scenarioCtx = await fixtures.enter(scenario.fixture);
+        } catch (error) {
+          // A peer that cannot be installed here is skipped with a note, not a failure of the bench.
+          if (!(error instanceof PeerUnavailable)) throw error;
+          results.push(failedResult(scenario, error.message, { skipped: true }));
+          progress(`bench: ${scenario.name.padEnd(16)} SKIPPED ${error.message}\n`);
+          continue;
+        }
         // A scenario that cannot run on this machine (no chromium for the dashboard) says so, and is no error.
         const skip = scenario.skip?.(scenarioCtx);
         if (skip) {
-          results.push({ ...failedResult(scenario, null), note: `${scenario.note ?? ''} (${skip})`.trim() });
-          progress(`bench: ${scenario.name.padEnd(16)} ${skip}\n`);
+          results.push(failedResult(scenario, skip, { skipped: true }));
+          progress(`bench: ${scenario.name.padEnd(16)} SKIPPED ${skip}\n`);
           continue;
         }
         try {
@@ -551,15 +733,31 @@ async function main() {
         // measure: a scenario that is not one process from spawn to exit (the dashboard's first paint).
         if (scenario.measure) return scenario.measure(scenarioCtx, kit, env);
         return scenario.exec
-          ? runner.run({ exec: scenario.exec, args, cwd: scenarioCtx.repo, env })
+          ? runner.run({
+              exec: execOf(scenario, scenarioCtx),
+              args,
+              cwd: scenarioCtx.repo,
+              env,
+              stdoutToFile: scenario.stdoutToFile,
+            })
           : runner.run({ script: kit.bin, args, cwd: scenarioCtx.repo, env });
       };
+      // A scenario with a budget in node start-ups gets `node -e 0` runs between its own (A node A node ...):
+      // its "× node" divides by node's median over the same minutes, so a change in the machine's load
+      // between scenarios does not move the ratio.
+      const nodeScenario = SCENARIOS.find((s) => s.name === 'node');
+      const interleaved = members.some((m) => m.scenario.nodeRatio !== undefined) ? [] : null;
+      const nodeOnce = () =>
+        runner.run({ exec: nodeScenario.exec, args: nodeScenario.args, cwd: members[0].ctx.repo, env });
+      await fixtures.settle();
       for (const member of members) member.warmup = await once(member);
       for (let i = 0; i < runs; i++) {
         for (const member of members) member.measured.push(await once(member));
+        if (interleaved) interleaved.push(nodeOnce().ms);
         progress('.');
       }
       const summaries = members.map((m) => summarize(m.scenario, m.args, m.measured, m.warmup));
+      if (interleaved) for (const summary of summaries) summary.nodeMedianMs = round1(median(interleaved));
       // The 1-minute load average when the scenario finished: how busy the machine was while it ran.
       const loadNow = Math.round(os.loadavg()[0] * 100) / 100;
       for (const summary of summaries) summary.loadAverage1m = loadNow;
@@ -616,6 +814,7 @@ async function main() {
           'median, p90 and min: wall time from spawn to exit (node start-up included); a target applies to the median.',
           'CPU ms: median user + system CPU time of the process; it varies less than wall time on a busy machine.',
           'peak RSS: the highest max RSS over the runs.',
+          "× node: the median over node -e 0's, run between the scenario's own runs where it has a budget in node start-ups.",
           `load average: ${context.loadAverage.join(' ')} before, ${context.loadAverageAfter.join(' ')} after; ` +
             `1-minute average after each scenario: ${results.map((r) => r.loadAverage1m ?? '?').join(' ')} (max ${context.loadAverageMax}).`,
           ...(notes.length > 0 ? ['notes:', ...notes] : []),

@@ -20,6 +20,9 @@
 //   maxRuns      optional: at most this many measured runs (for a setup that takes seconds)
 //   argsEachRun  optional: resolve `args` again after each run's setup (they name what setup made)
 //   expectOutput optional RegExp: a run whose stdout + stderr does not match is a failed run (ERROR)
+//   stdoutToFile optional: the program's stdout is a file rather than a pipe (see backlog-list)
+//   nodeRatio    optional: a second budget, the median at most this many times the `node` scenario's
+//                (node -e 0, measured in the same run; --only adds it); the table's "× node" column
 //   note         optional; shown under the table
 //   measure      optional async (ctx, kit, env) => run: measures one run itself instead of timing a process
 //                from spawn to exit; returns what bench/lib/measure.mjs's run() returns (ms, exitCode, ...)
@@ -32,10 +35,16 @@
 // publishing to origin over git://127.0.0.1 (remote: { url, head, move }), resetRemote() and preparePush().
 // restore() puts the repository back to its generated commit (for scenarios that move lanes or commit).
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { PLAIN_WORKTREE_BRANCH } from './lib/fixture-worktrees.mjs';
 import { mergeWorktreePath } from './lib/merge-repo.mjs';
 
-const deleteCache = (ctx) => rmSync(ctx.cacheDir, { recursive: true, force: true });
+/** The read index of check and status (src/io/read-index.ts): without it, they read every WP file. */
+const deleteReadIndex = (ctx) => rmSync(join(ctx.kitDir, 'read-index-v1'), { recursive: true, force: true });
+const deleteCache = (ctx) => {
+  rmSync(ctx.cacheDir, { recursive: true, force: true });
+  deleteReadIndex(ctx);
+};
 
 // kit check exits 1 when a WP is in doing or for_review: a result, not a failure of the run.
 const CHECK_EXIT_CODES = [0, 1];
@@ -70,14 +79,29 @@ function plainGitMergeCost(ctx) {
 }
 
 export const SCENARIOS = [
-  { name: 'help', args: ['--help'], targetMs: 250 },
-  { name: 'check', args: ['check'], okExitCodes: CHECK_EXIT_CODES, targetMs: 400, note: 'frontmatter cache warm' },
+  // The floor under every command: node starting and exiting. Other scenarios' "× node" ratios divide by it.
+  {
+    name: 'node',
+    exec: process.execPath,
+    label: 'node -e 0',
+    args: ['-e', '0'],
+    note: 'the floor: node start-up alone; "× node" is a median divided by this one',
+  },
+  { name: 'help', args: ['--help'], targetMs: 250, nodeRatio: 2 },
+  {
+    name: 'check',
+    args: ['check'],
+    okExitCodes: CHECK_EXIT_CODES,
+    targetMs: 400,
+    nodeRatio: 3,
+    note: 'read index and frontmatter cache warm',
+  },
   {
     name: 'check-cold',
     args: ['check'],
     setup: deleteCache,
     okExitCodes: CHECK_EXIT_CODES,
-    note: '.git/kit/cache deleted before each run',
+    note: '.git/kit/cache and .git/kit/read-index-v1 deleted before each run',
   },
   { name: 'check-json', args: ['check', '--json'], okExitCodes: CHECK_EXIT_CODES },
   {
@@ -95,12 +119,13 @@ export const SCENARIOS = [
     okExitCodes: CHECK_EXIT_CODES,
     targetRatioTo: 'check',
     targetRatio: 1.2,
-    note: 'frontmatter cache warm; 2,000 WPs in 50 missions, lanes reduced from 16,000 event lines; measured alternately with check',
+    note: 'read index and frontmatter cache warm; 2,000 WPs in 50 missions, lanes reduced from 16,000 event lines; measured alternately with check',
   },
   {
     name: 'status-json-3x',
     fixture: '3x',
     args: ['status', '--json'],
+    nodeRatio: 3,
     note: 'the 3.x repository, no worktrees',
   },
 
@@ -110,8 +135,37 @@ export const SCENARIOS = [
     fixture: 'worktrees',
     args: ['status', '--json'],
     setup: resetFixture,
-    targetMs: 500,
-    note: '2,000 WPs, 20 live worktrees (some with commits, some with uncommitted files), 10 more branches',
+    // At least 4× faster than the peer listing as many tasks (when it could be installed), and ≤ 3× node.
+    targetRatioTo: 'backlog-list',
+    targetRatio: 0.25,
+    nodeRatio: 3,
+    note:
+      '2,000 WPs, 20 live worktrees (some with commits, some with uncommitted files), 10 more branches; ' +
+      'target: at least 4× faster than backlog-list; measured alternately with it',
+  },
+  // The peer: Backlog.md 1.52 listing as many tasks as the planning repository has WPs (fixture 'backlog').
+  {
+    name: 'backlog-list',
+    fixture: 'backlog',
+    exec: (ctx) => ctx.backlog.program,
+    label: 'backlog task list --plain',
+    args: ['task', 'list', '--plain'],
+    // Into a pipe it exits before printing everything (2,000 tasks: about a third listed); into a file, all.
+    stdoutToFile: true,
+    expectOutput: /TASK-\d+/,
+    note:
+      'the peer: Backlog.md 1.52 (its platform program, installed from npm into the bench directory) on as many ' +
+      'tasks as there are WPs; skipped when it cannot be installed',
+  },
+  {
+    name: 'status-json-miss',
+    fixture: 'worktrees',
+    args: ['status', '--json'],
+    setup: (ctx) => {
+      resetFixture(ctx);
+      deleteReadIndex(ctx);
+    },
+    note: 'the read index deleted before each run: the first status after a change (frontmatter cache and untracked records warm)',
   },
   { name: 'status-plain', fixture: 'worktrees', args: ['status', '--plain'], setup: resetFixture },
 

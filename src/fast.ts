@@ -16,7 +16,7 @@ import { ExitCode, KitError } from './errors.js';
 import { openWorkspace } from './io/workspace.js';
 import { checkPlanning } from './services/check-planning.js';
 import { moveWorkPackage } from './services/move-work-package.js';
-import { collectStatus } from './services/status.js';
+import { statusJsonText } from './services/status-json.js';
 
 interface Parsed {
   feature?: string | undefined;
@@ -97,8 +97,7 @@ export async function runFast(argv: readonly string[]): Promise<number | null> {
     if (!parsed?.flags.has('--json')) return null;
     return run(true, async () => {
       const workspace = await openWorkspace(process.cwd());
-      const result = await collectStatus(workspace, { feature: parsed.feature, now: new Date() });
-      printJson({ ok: true, result });
+      printText(await statusJsonText(workspace, { feature: parsed.feature, now: new Date() }));
       return ExitCode.ok;
     });
   }

@@ -14,10 +14,14 @@
 //              pairs for the conflict forecast (fixture-flight.mjs)
 //   remote     a clone of the planning repository set up with `kit init --remote origin`, origin a bare
 //              repository served by `git daemon` on 127.0.0.1 (fixture-remote.mjs); stopped by close()
+//   backlog    the peer: Backlog.md 1.52 installed from npm into the bench directory and a repository of as
+//              many tasks as the planning repository has WPs (backlog-peer.mjs); when it cannot be installed,
+//              enter() throws PeerUnavailable and the scenarios that need it are skipped with a note
 //
 // A fixture may return close() (a promise): the bench calls it at the end, after a failure too.
 import { join } from 'node:path';
 import { enterDashboardFixture } from './fixture-dashboard.mjs';
+import { countListedTasks, ensureBacklogRepo, installBacklog } from './backlog-peer.mjs';
 import { FORMAT_3X } from './generate-3x.mjs';
 import { doneLanes, enterFlight, flightLanes } from './fixture-flight.mjs';
 import { buildRemoteFixture, PUSH_REF, REMOTE_NAME } from './fixture-remote.mjs';
@@ -197,6 +201,32 @@ export const FIXTURES = {
         return flying.length === wps.length && wps.length > 1
           ? null
           : `flight fixture: ${flying.length} of ${wps.length} WPs have a forecast (all should be in flight)`;
+      },
+    },
+  },
+
+  backlog: {
+    usesPlanningRepo: false,
+    async enter(base, options) {
+      const peer = installBacklog(base.root, options.log);
+      const tasks = base.params.features * base.params.wpsPerFeature;
+      const repo = ensureBacklogRepo(peer, tasks, { fresh: options.fresh, log: options.log });
+      return {
+        root: base.root,
+        repo: repo.dir,
+        params: base.params,
+        backlog: { program: peer.program, version: peer.version, tasks },
+        summary: { dir: repo.dir, version: peer.version, program: peer.program, tasks, reused: repo.reused },
+      };
+    },
+    check: {
+      exec: (ctx) => ctx.backlog.program,
+      args: ['task', 'list', '--plain'],
+      inspect(stdout, ctx) {
+        const listed = countListedTasks(stdout);
+        return listed === ctx.backlog.tasks
+          ? null
+          : `backlog fixture: backlog task list --plain lists ${listed} tasks, the repository has ${ctx.backlog.tasks}`;
       },
     },
   },

@@ -3,7 +3,7 @@
 // where it works, otherwise from a preload script that writes `process.resourceUsage()` when the child
 // exits (CPU time then excludes the git processes kit starts, and has µs instead of 10 ms resolution).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -83,8 +83,10 @@ export function createRunner({ prefer } = {}) {
    * Runs `node <nodeArgs> <script> <args>` in cwd, or, with `exec`, that program (`git`, `sh`: a plain-git
    * baseline) with `args`. Returns { ms, rssMb, cpuMs, exitCode, signal, stdout, stderr }. `nodeArgs` (e.g.
    * --cpu-prof) go to node itself. An `exec` run has max RSS and CPU time only with GNU time.
+   * `stdoutToFile`: the child's stdout is a file, not a pipe (read back after it exits), for a program
+   * that exits before a pipe has taken all its output (Backlog.md's does: it would print part of it).
    */
-  function run({ script, exec, args, cwd, env, nodeArgs = [] }) {
+  function run({ script, exec, args, cwd, env, nodeArgs = [], stdoutToFile = false }) {
     rmSync(rssFile, { force: true });
     let command;
     let commandArgs;
@@ -101,15 +103,18 @@ export function createRunner({ prefer } = {}) {
       commandArgs = ['-r', preloadFile, ...nodeArgs, script, ...args];
       runEnv = { ...env, KIT_BENCH_RSS_FILE: rssFile };
     }
+    const stdoutFile = join(scratch, 'stdout');
+    const stdoutFd = stdoutToFile ? openSync(stdoutFile, 'w') : null;
     const started = process.hrtime.bigint();
     const result = spawnSync(command, commandArgs, {
       cwd,
       env: runEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
       maxBuffer: 256 * 1024 * 1024,
       timeout: RUN_TIMEOUT_MS,
     });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (stdoutFd !== null) closeSync(stdoutFd);
     if (result.error?.code === 'ETIMEDOUT') {
       // Only the direct child was killed: with GNU time, the measured process may still be running.
       throw new Error(
@@ -131,7 +136,7 @@ export function createRunner({ prefer } = {}) {
       cpuMs: usage?.cpuMs ?? null,
       exitCode: result.status,
       signal: result.signal,
-      stdout: result.stdout.toString('utf8'),
+      stdout: stdoutFd !== null ? readFileSync(stdoutFile, 'utf8') : result.stdout.toString('utf8'),
       stderr: result.stderr.toString('utf8'),
     };
   }

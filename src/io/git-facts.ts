@@ -10,8 +10,8 @@
  */
 import type { Git, WorktreeEntry } from './git.js';
 import { GitPlumbing } from './git.js';
-import { mapLimited } from '../concurrency.js';
 import { readCommitGraph } from './commit-ancestry.js';
+import { uncommittedFilesOf } from './worktree-changes.js';
 
 export interface BranchTip {
   tip: string;
@@ -39,8 +39,6 @@ export interface WorkPackageGitFacts {
   locked: boolean;
 }
 
-const STATUS_CONCURRENCY = 8;
-
 /** Git facts that need no WP file: every branch tip, the worktree list, and each WP worktree's status. */
 export interface GitFactsPrefetch {
   tips: Promise<Map<string, BranchTip>>;
@@ -51,22 +49,29 @@ export interface GitFactsPrefetch {
 
 /**
  * Starts reading the facts that do not depend on the WPs. `mayBeWorkPackage` says which branches could
- * be WP branches (e.g. those of the selected features), so no other worktree is inspected.
+ * be WP branches (e.g. those of the selected features), so no other worktree is inspected. With
+ * `commonDir`, worktrees' untracked files are recorded and reused (src/io/worktree-changes.ts);
+ * `uncommitted`: statuses already being asked in this run, by worktree path.
  */
-export function prefetchGitFacts(git: Git, mayBeWorkPackage: (branch: string) => boolean): GitFactsPrefetch {
+export function prefetchGitFacts(
+  git: Git,
+  mayBeWorkPackage: (branch: string) => boolean,
+  options: { commonDir?: string; uncommitted?: Promise<Map<string, string[] | null>> | null } = {},
+): GitFactsPrefetch {
   const tips = branchTips(git);
   const worktrees = git.worktrees();
-  const plumbing = new GitPlumbing(git);
   const statuses = worktrees.then(async (entries) => {
-    const live = entries.filter((entry) => entry.branch && !entry.prunable && mayBeWorkPackage(entry.branch));
-    const listed = await mapLimited(live, STATUS_CONCURRENCY, async (entry) => {
-      try {
-        return (await plumbing.status(entry.path)).map((status) => status.path);
-      } catch {
-        return null;
-      }
-    });
-    return new Map(live.map((entry, index) => [entry.path, listed[index] ?? null]));
+    const live = entries
+      .filter((entry) => entry.branch && !entry.prunable && mayBeWorkPackage(entry.branch))
+      .map((entry) => entry.path);
+    // Statuses the caller already asked for in this run are not asked again.
+    const known = (await options.uncommitted?.catch(() => null)) ?? new Map<string, string[] | null>();
+    const asked = await uncommittedFilesOf(
+      git,
+      live.filter((path) => !known.has(path)),
+      options.commonDir ?? null,
+    );
+    return new Map(live.map((path) => [path, known.has(path) ? (known.get(path) ?? null) : (asked.get(path) ?? null)]));
   });
   // Awaited by collectGitFacts; a caller that fails before then must not leave an unhandled rejection.
   for (const promise of [tips, worktrees, statuses]) promise.catch(() => undefined);

@@ -668,9 +668,20 @@ export class GitPlumbing {
     throw new GitCommandError(['merge-base', '--is-ancestor', ancestor, descendant], result.exitCode, result.stderr);
   }
 
-  /** Changed, untracked and unmerged paths of a checkout (ignored files only when asked). */
-  async status(checkout: string, options: { ignored?: boolean; lowPriority?: boolean } = {}): Promise<StatusEntry[]> {
-    const args = ['status', '--porcelain=v2', '-z', '--untracked-files=all'];
+  /**
+   * Changed, untracked and unmerged paths of a checkout, in git's order (changes, then untracked, then
+   * ignored); ignored files only when asked, untracked ones unless `untracked: false`.
+   */
+  async status(
+    checkout: string,
+    options: { ignored?: boolean; untracked?: boolean; lowPriority?: boolean } = {},
+  ): Promise<StatusEntry[]> {
+    const args = [
+      'status',
+      '--porcelain=v2',
+      '-z',
+      options.untracked === false ? '--untracked-files=no' : '--untracked-files=all',
+    ];
     if (options.ignored) args.push('--ignored=matching');
     const raw = (
       await this.output(args, undefined, { cwd: checkout, lowPriority: options.lowPriority === true })

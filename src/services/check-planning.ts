@@ -1,6 +1,7 @@
 import { type FeatureFormat, featureTitle } from '../domain/feature.js';
 import { compareProblems, type Problem } from '../domain/problem.js';
 import { loadFeatures } from '../io/feature-store.js';
+import { readIndexKey, readStoredIndex, writeStoredIndex } from '../io/read-index.js';
 import type { Workspace } from '../io/workspace.js';
 import { isUnfinished, LANES, type Lane } from '../lanes/lane.js';
 import { selectFeatures } from './feature-selection.js';
@@ -25,10 +26,32 @@ export interface CheckResult {
  * The CI gate: every problem in the planning tree, plus every WP still being worked on (doing,
  * for_review; with strict also planned). Without a feature it checks all of them.
  */
+/**
+ * Every (or one) feature's WPs, lanes and problems. A warm run answers from the read index
+ * (src/io/read-index.ts): the result last computed from the same planning files and config.
+ */
 export function checkPlanning(
   workspace: Workspace,
   input: { feature?: string | undefined; strict: boolean },
 ): CheckResult {
+  const inputs = {
+    root: workspace.root,
+    commonDir: workspace.commonDir,
+    specsPath: workspace.specsPath,
+    config: workspace.config,
+    configFile: workspace.configFile,
+    kind: 'check' as const,
+    selection: `${input.feature ?? '*'}\0${input.strict}`,
+  };
+  const key = readIndexKey(inputs);
+  const stored = key ? readStoredIndex<CheckResult>(key.file) : null;
+  if (key && stored?.digest === key.digest) return stored.result;
+  const result = computeCheck(workspace, input);
+  if (key) writeStoredIndex(key, { result, worktrees: [] });
+  return result;
+}
+
+function computeCheck(workspace: Workspace, input: { feature?: string | undefined; strict: boolean }): CheckResult {
   const features = loadFeatures(workspace, selectFeatures(workspace, input.feature));
   const problems: Problem[] = [];
   const checked: CheckedFeature[] = [];

@@ -5,6 +5,15 @@ import type { StaleDependency } from '../domain/stack.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { collectGitFacts, prefetchGitFacts, type WorkPackageGitQuery } from '../io/git-facts.js';
 import { readLastSync, readRemoteClaims } from '../io/remote.js';
+import {
+  type ReadIndexInputs,
+  type ReadIndexKey,
+  readIndexFile,
+  readIndexKey,
+  readStoredIndex,
+  writeStoredIndex,
+} from '../io/read-index.js';
+import { uncommittedFilesOf } from '../io/worktree-changes.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import type { Lane } from '../lanes/lane.js';
 import { selectFeatures } from './feature-selection.js';
@@ -77,15 +86,97 @@ export interface StatusResult {
   features: StatusFeature[];
 }
 
-/** Every WP of every (or one) feature with its lane and its git facts. */
+/**
+ * Every WP of every (or one) feature with its lane and its git facts. A warm run answers from the read index
+ * (src/io/read-index.ts): the result last computed from the same planning files, refs and worktrees, with
+ * each worktree's uncommitted files asked of git afresh and the ages computed from `now` (refreshStatus).
+ * Everything else in the result, whatever is added to it, must depend only on what the index fingerprints.
+ */
 export async function collectStatus(
   workspace: Workspace,
   input: { feature?: string | undefined; now: Date },
 ): Promise<StatusResult> {
+  const inputs = statusIndexInputs(workspace, input.feature);
+  // The worktrees' uncommitted files are asked of git first, so git works while the fingerprint is taken.
+  const stored = readStoredIndex<StatusResult>(readIndexFile(inputs));
+  const uncommitted = stored ? uncommittedFilesOf(workspace.git, stored.worktrees, workspace.commonDir) : null;
+  uncommitted?.catch(() => undefined);
+  const key = readIndexKey(inputs);
+  if (stored && uncommitted && key?.digest === stored.digest) {
+    return refreshStatus(stored.result, await uncommitted, input.now);
+  }
+  return (await computeAndStoreStatus(workspace, input, key, uncommitted)).result;
+}
+
+/** What the read index of status is keyed on, for this workspace and selection. */
+export function statusIndexInputs(workspace: Workspace, feature: string | undefined): ReadIndexInputs {
+  return {
+    root: workspace.root,
+    commonDir: workspace.commonDir,
+    specsPath: workspace.specsPath,
+    config: workspace.config,
+    configFile: workspace.configFile,
+    kind: 'status',
+    selection: feature ?? null,
+  };
+}
+
+/**
+ * The status computed afresh, stored in the read index under `key`; `uncommitted`: worktree statuses
+ * already being asked in this run, reused for the worktrees that are still live.
+ */
+export async function computeAndStoreStatus(
+  workspace: Workspace,
+  input: { feature?: string | undefined; now: Date },
+  key: ReadIndexKey | null,
+  uncommitted: Promise<Map<string, string[] | null>> | null,
+): Promise<{ result: StatusResult; worktrees: string[] }> {
+  const computed = await computeStatus(workspace, input, uncommitted);
+  // Stored before the caller can change the result (the JSON text path turns it into a template).
+  if (key) writeStoredIndex(key, computed);
+  return computed;
+}
+
+/**
+ * What changes between two runs on the same inputs: each worktree's uncommitted files, and the ages
+ * measured from `now`. Sets them in place (the key order stays that of a computed result). A value set
+ * here must also have a slot in the status --json template (templateOf in ./status-json.ts), or the fast
+ * path would print it as it was when the template was made; the read-index test compares both paths.
+ */
+function refreshStatus(
+  result: StatusResult,
+  uncommitted: ReadonlyMap<string, string[] | null>,
+  now: Date,
+): StatusResult {
+  const ageSeconds = (at: string) => Math.max(0, Math.round((now.getTime() - Date.parse(at)) / 1000));
+  if (result.sync) result.sync.ageSeconds = result.sync.lastSyncAt ? ageSeconds(result.sync.lastSyncAt) : null;
+  for (const feature of result.features) {
+    for (const wp of feature.workPackages) {
+      if (!wp.git) continue;
+      if (wp.worktree !== null && uncommitted.has(wp.worktree)) {
+        const files = uncommitted.get(wp.worktree) ?? null;
+        wp.git.uncommitted = files?.length ?? null;
+        wp.git.uncommittedFiles = files;
+      }
+      wp.git.lastCommitAgeSeconds = ageSeconds(wp.git.lastCommitAt);
+    }
+  }
+  return result;
+}
+
+/** The status computed from the planning files and git; `worktrees`: those whose uncommitted files it shows. */
+async function computeStatus(
+  workspace: Workspace,
+  input: { feature?: string | undefined; now: Date },
+  uncommitted: Promise<Map<string, string[] | null>> | null,
+): Promise<{ result: StatusResult; worktrees: string[] }> {
   const selected = selectFeatures(workspace, input.feature);
   // WP branches are named <feature>-<WP>: git can look at those worktrees while the lanes load.
   const prefixes = selected.map((feature) => `${feature.name}-`);
-  const prefetch = prefetchGitFacts(workspace.git, (branch) => prefixes.some((prefix) => branch.startsWith(prefix)));
+  const prefetch = prefetchGitFacts(workspace.git, (branch) => prefixes.some((prefix) => branch.startsWith(prefix)), {
+    commonDir: workspace.commonDir,
+    uncommitted,
+  });
   const features = await loadLaneState(workspace, selected);
   const targets = await Promise.all(features.map((feature) => targetBranchOf(workspace, feature).catch(() => '')));
   const queries: WorkPackageGitQuery[] = features.flatMap((feature) =>
@@ -105,6 +196,7 @@ export async function collectStatus(
     remoteClaims.filter((claim) => !claim.own).map((claim) => [`${claim.feature}/${claim.wp}`, claim]),
   );
   const lastSync = remote ? readLastSync(kitStateDir(workspace)) : null;
+  const worktrees = [...(await prefetch.statuses).keys()];
   const result: StatusResult = {
     schemaVersion: STATUS_SCHEMA_VERSION,
     sync: remote
@@ -162,5 +254,5 @@ export async function collectStatus(
     })),
   };
   await addConflictForecast(workspace, result.features);
-  return result;
+  return { result, worktrees };
 }
