@@ -14,7 +14,7 @@
  */
 import { findCycles } from '../domain/dependency-graph.js';
 import type { CommitGraph } from '../domain/commit-graph.js';
-import { restackOrder, waitsFor } from '../domain/stack.js';
+import { ignoredInTheWay, restackOrder, waitsFor } from '../domain/stack.js';
 import type { WorkPackage } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
 import { operationInProgress } from '../io/checkout.js';
@@ -241,6 +241,13 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
       conflict = { wp: id, onto: step.onto, commit: replay.commit, files: conflictedFiles(replay.conflict) };
       continue;
     }
+    const inTheWay = worktree && replay.tip !== tip ? await ignoredOverwritten(git, worktree, tip, replay.tip) : null;
+    if (inTheWay) {
+      step.outcome = 'skipped';
+      step.reason = inTheWay;
+      skipped.add(id);
+      continue;
+    }
     step.outcome = 'planned';
     step.to = replay.tip;
     step.base = newBase;
@@ -319,6 +326,28 @@ async function worktreeBusy(git: GitPlumbing, worktree: string): Promise<string 
     return 'could not be read (git status failed)';
   }
   return null;
+}
+
+/**
+ * Why moving a worktree from `from` to `to` would lose ignored files (git overwrites an ignored file where
+ * the new tree has a path, as checkout does), or null. Only reached for a worktree with no changed or
+ * untracked file, so whatever is in the way is ignored.
+ */
+async function ignoredOverwritten(
+  git: GitPlumbing,
+  worktree: string,
+  from: string,
+  to: string,
+): Promise<string | null> {
+  const [changed, entries] = await Promise.all([
+    git.changedPathsOfPairs([{ from, to }]),
+    git.status(worktree, { ignored: true }),
+  ]);
+  const ignored = entries.filter((entry) => entry.code === '!!').map((entry) => entry.path);
+  const inTheWay = ignoredInTheWay(changed[0] ?? [], ignored);
+  if (inTheWay.length === 0) return null;
+  const shown = inTheWay.slice(0, 3).join(', ') + (inTheWay.length > 3 ? `, … (${inTheWay.length} in all)` : '');
+  return `its worktree has ignored files the new tip would overwrite (${shown}): move them aside, then run kit restack again`;
 }
 
 /** The files the first pair of conflicting dependency tips conflict in (no base can merge them). */
@@ -416,6 +445,8 @@ async function moveBranch(
   // Looked at again right before: an agent may have started editing since the build.
   const busy = step.worktree ? await worktreeBusy(git, step.worktree) : null;
   if (busy) return `its worktree ${busy}: kit never touches that; commit or stash, then run kit restack again`;
+  const inTheWay = step.worktree ? await ignoredOverwritten(git, step.worktree, step.from, step.to) : null;
+  if (inTheWay) return inTheWay;
   const archiveRef = `${RESTACK_ARCHIVE_PREFIX}/${feature}/${step.wp}/${step.from}`;
   const branchRef = `refs/heads/${step.branch}`;
   const swapped = await git.updateRefsAtomically(

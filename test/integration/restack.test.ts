@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -180,6 +180,39 @@ describe('kit restack', () => {
       'restacked',
       'restacked',
     ]);
+  });
+
+  it('skips a worktree whose ignored file the new tip would overwrite, and keeps the file', async () => {
+    const fx = await chain();
+    const before = tip(fx, 'WP02');
+    writeFileSync(join(fx.repo.root, '.git', 'info', 'exclude'), '/.worktrees/\nsecret.env\n');
+    const secret = join(fx.worktreePath('WP02'), 'secret.env');
+    writeFileSync(secret, 'the agent key\n');
+    // WP01 starts tracking a file at that path (an example config, added past the ignore rule).
+    const root = fx.worktreePath('WP01');
+    writeFileSync(join(root, 'secret.env'), 'KEY=change-me\n');
+    git(root, ['add', '--force', 'secret.env']);
+    git(root, ['commit', '-q', '-m', 'WP01: example secret.env']);
+
+    const dry = await restack(fx, ['--dry-run']);
+    expect(dry.result.steps.find((step) => step.wp === 'WP02')?.reason).toMatch(/ignored files .*\(secret\.env\)/);
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack with an ignored file in the way');
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.outcome).toBe('skipped');
+    expect(byWp.WP02?.reason).toMatch(/ignored files the new tip would overwrite \(secret\.env\)/);
+    expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
+    expect(tip(fx, 'WP02')).toBe(before);
+    expect(readFileSync(secret, 'utf8')).toBe('the agent key\n');
+
+    // Moved aside, the next run restacks it.
+    rmSync(secret);
+    expect((await restack(fx)).result.steps.map((step) => step.outcome)).toEqual([
+      'up-to-date',
+      'restacked',
+      'restacked',
+    ]);
+    expect(readFileSync(secret, 'utf8')).toBe('KEY=change-me\n');
   });
 
   it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ignoredInTheWay,
   forecastPairs,
   isInFlight,
   pairKey,
@@ -78,6 +79,20 @@ describe('restack order', () => {
   it('makes a WP wait for the first of its dependencies that was skipped', () => {
     expect(waitsFor(nodes[0] as (typeof nodes)[0], new Set(['WP03', 'WP02']))).toBe('WP02');
     expect(waitsFor(nodes[0] as (typeof nodes)[0], new Set(['WP05']))).toBeUndefined();
+  });
+});
+
+describe('ignored files a restack would overwrite', () => {
+  it('names an ignored file at a changed path, in a changed directory, or holding one', () => {
+    const changed = ['secret.env', 'build/out.js', 'cache'];
+    expect(ignoredInTheWay(changed, ['secret.env', 'other.log'])).toEqual(['secret.env']);
+    expect(ignoredInTheWay(changed, ['build/'])).toEqual(['build/']);
+    expect(ignoredInTheWay(changed, ['cache/tmp.bin'])).toEqual(['cache/tmp.bin']);
+  });
+
+  it('leaves alone ignored paths that only share a prefix of their name', () => {
+    expect(ignoredInTheWay(['secret.env', 'build/out.js'], ['secret.env.bak', 'builder/', 'build.log'])).toEqual([]);
+    expect(ignoredInTheWay([], ['secret.env'])).toEqual([]);
   });
 });
 
