@@ -17,7 +17,7 @@ import type { CommitGraph } from '../domain/commit-graph.js';
 import { ignoredInTheWay, restackOrder, waitsFor } from '../domain/stack.js';
 import type { WorkPackage } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
-import { operationInProgress } from '../io/checkout.js';
+import { branchOfOperation, operationInProgress } from '../io/checkout.js';
 import { readCommitGraph } from '../io/commit-ancestry.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { editFrontmatter } from '../io/frontmatter.js';
@@ -131,7 +131,14 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
   const branchTip = (id: string) => tips.get(workPackageBranch(feature.name, id));
   const wpTips = feature.workPackages.flatMap((wp) => branchTip(wp.id) ?? []);
   const graph = await readCommitGraph(git, wpTips, targetTip ? [targetTip] : []);
-  const worktreeOf = new Map(worktrees.flatMap((entry) => (entry.branch ? [[entry.branch, entry.path] as const] : [])));
+  // A worktree rebasing a WP branch has HEAD detached, but the rebase moves the branch when it ends: it is
+  // that branch's worktree (and busy).
+  const worktreeOf = new Map(
+    worktrees.flatMap((entry) => {
+      const branch = entry.branch ?? (entry.bare ? null : branchOfOperation(entry.path));
+      return branch ? [[branch, entry.path] as const] : [];
+    }),
+  );
 
   // Build in memory, in dependency order. `current` is each WP's tip as this run leaves it.
   const current = new Map<string, string>();

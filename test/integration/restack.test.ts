@@ -215,6 +215,29 @@ describe('kit restack', () => {
     expect(readFileSync(secret, 'utf8')).toBe('KEY=change-me\n');
   });
 
+  it("treats a worktree rebasing its WP branch (HEAD detached) as that branch's, and skips it", async () => {
+    const fx = await chain();
+    const worktree = fx.worktreePath('WP02');
+    commitFile(worktree, 'second.txt', 'second\n', 'WP02: second');
+    const before = tip(fx, 'WP02');
+    // The agent is editing an older commit of its branch: git detached HEAD until the rebase ends.
+    git(worktree, ['-c', 'sequence.editor=sed -i 1s/^pick/edit/', 'rebase', '-q', '-i', 'HEAD~2']);
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+
+    const { result } = await restack(fx);
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.worktree).toBe(worktree);
+    expect(byWp.WP02?.reason).toMatch(/has a rebase in progress/);
+    expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
+    expect(tip(fx, 'WP02')).toBe(before);
+    // The agent's rebase ends where it would have without kit: on its branch.
+    writeFileSync(join(worktree, 'WP02.txt'), 'WP02 amended\n');
+    git(worktree, ['commit', '-q', '-a', '--amend', '--no-edit']);
+    git(worktree, ['rebase', '--continue']);
+    expect(git(worktree, ['symbolic-ref', 'HEAD']).trim()).toBe(`refs/heads/${fx.branch('WP02')}`);
+    expect(readFileSync(join(worktree, 'WP02.txt'), 'utf8')).toBe('WP02 amended\n');
+  });
+
   it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {
     const fx = await chain();
     commitFile(fx.worktreePath('WP02'), 'shared.txt', 'WP02 says hello\n', 'WP02: shared');
