@@ -217,29 +217,34 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
       skipped.add(id);
       continue;
     }
+    // A dependency that landed on the target (its tip there, or its branch deleted once merged) reaches
+    // the branch only through target commits: the new base keeps those, or the restack would drop the
+    // landed work from the branch.
+    const landed = wp.dependencies.some((dependency) => {
+      const dependencyTip = branchTip(dependency);
+      return dependencyTip ? !graph.has(dependencyTip) : byId.get(dependency)?.lane === 'done';
+    });
+    const held = landed ? await targetCommitsHeld(git, graph, tip, dependencies) : [];
+    const baseParts = [
+      ...dependencies.map((dependency) => ({ ...dependency, branch: workPackageBranch(feature.name, dependency.id) })),
+      ...held.map((commit) => ({ id: targetBranch, tip: commit, branch: targetBranch })),
+    ];
     const newBase =
-      dependencies.length === 1 && dependencies[0]
-        ? dependencies[0].tip
-        : await mergedBase(
-            git,
-            id,
-            dependencies.map((dependency) => ({
-              ...dependency,
-              branch: workPackageBranch(feature.name, dependency.id),
-            })),
-          ).catch((error: unknown) => {
+      baseParts.length === 1 && baseParts[0]
+        ? baseParts[0].tip
+        : await mergedBase(git, id, baseParts).catch((error: unknown) => {
             if (error instanceof KitError && error.exitCode === ExitCode.mergeConflict) return error;
             throw error;
           });
     if (newBase instanceof KitError) {
       step.outcome = 'conflict';
       step.reason = newBase.message;
-      conflict = { wp: id, onto: step.onto, commit: null, files: await dependenciesConflict(git, dependencies) };
+      conflict = { wp: id, onto: step.onto, commit: null, files: await dependenciesConflict(git, baseParts) };
       continue;
     }
-    if (dependencies.length > 1) {
+    if (baseParts.length > 1) {
       const tree = await git.treeOf(newBase);
-      graph.add(newBase, { parents: dependencies.map((dependency) => dependency.tip), tree, subject: 'kit: base' });
+      graph.add(newBase, { parents: baseParts.map((part) => part.tip), tree, subject: 'kit: base' });
     }
     const oldBase = await forkPoint(git, graph, wp.baseCommit, tip, newBase);
     const replay = await replayOnto(git, graph, { id, title: wp.title, oldBase, newBase, tip });
@@ -371,6 +376,33 @@ async function dependenciesConflict(
     }
   }
   return [];
+}
+
+/**
+ * The target commits a WP's branch holds that its dependencies' tips do not (the work of a dependency
+ * that has landed, reached through the target), fewest: none is an ancestor of another or of a tip.
+ */
+async function targetCommitsHeld(
+  git: GitPlumbing,
+  graph: CommitGraph,
+  tip: string,
+  dependencies: readonly { tip: string }[],
+): Promise<string[]> {
+  const boundary = [...graph.boundary(tip)];
+  if (boundary.length === 0) return [];
+  const independent = new Set(
+    (
+      await git.output([
+        'merge-base',
+        '--independent',
+        ...dependencies.map((dependency) => dependency.tip),
+        ...boundary,
+      ])
+    )
+      .split('\n')
+      .filter(Boolean),
+  );
+  return boundary.filter((commit) => independent.has(commit));
 }
 
 /** Whether the recorded base holds `commit` (a missing or unknown base holds nothing). */

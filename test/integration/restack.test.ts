@@ -341,6 +341,37 @@ describe('kit restack', () => {
     expect(['WP02', 'WP03', 'WP04'].map((id) => tip(fx, id))).toEqual(before);
   });
 
+  it("keeps a landed dependency's work: WP03 on WP01 (merged and its branch gone) and WP02 (moved on)", async () => {
+    const fx = await makeFeatureRepo({
+      wps: [
+        { id: 'WP01', title: 'Core' },
+        { id: 'WP02', title: 'Parser' },
+        { id: 'WP03', title: 'Printer', dependencies: ['WP01', 'WP02'] },
+      ],
+    });
+    for (const id of ['WP01', 'WP02', 'WP03']) {
+      expectSuccess(await fx.repo.kit(['implement', id, '--agent', `agent-${id}`]), `kit implement ${id}`);
+      commitFile(fx.worktreePath(id), `${id}.txt`, `${id} work\n`, `${id}: work`);
+    }
+    expectSuccess(await fx.repo.kit(['move', 'WP01', '--to', 'done', '--force']), 'kit move WP01 to done');
+    expectSuccess(await fx.repo.kit(['merge', '--ready-only']), 'kit merge --ready-only');
+    expect(tipOf(fx.repo, `refs/heads/${fx.branch('WP01')}`)).toBeNull();
+    commitFile(fx.worktreePath('WP02'), 'WP02-more.txt', 'more\n', 'WP02: more');
+
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack');
+    expect(result.steps.map((step) => [step.wp, step.outcome, step.commits])).toEqual([
+      ['WP02', 'up-to-date', 0],
+      ['WP03', 'restacked', 1],
+    ]);
+    const files = fx.repo.git(['ls-tree', '--name-only', fx.branch('WP03')]).split('\n');
+    expect(files).toEqual(expect.arrayContaining(['WP01.txt', 'WP02.txt', 'WP02-more.txt', 'WP03.txt']));
+    expect(readFileSync(join(fx.worktreePath('WP03'), 'WP01.txt'), 'utf8')).toBe('WP01 work\n');
+    expect(fx.repo.git(['log', '--format=%s', `${result.steps[1]?.base}..${fx.branch('WP03')}`]).trim()).toBe(
+      'WP03: work',
+    );
+  });
+
   it('restacks only the named WP and its dependents, and refuses an unknown one', async () => {
     const fx = await chain();
     commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
