@@ -133,12 +133,13 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
   const graph = await readCommitGraph(git, wpTips, targetTip ? [targetTip] : []);
   // A worktree rebasing a WP branch has HEAD detached, but the rebase moves the branch when it ends: it is
   // that branch's worktree (and busy).
-  const worktreeOf = new Map(
-    worktrees.flatMap((entry) => {
-      const branch = entry.branch ?? (entry.bare ? null : branchOfOperation(entry.path));
-      return branch ? [[branch, entry.path] as const] : [];
-    }),
-  );
+  // A branch out in several worktrees (`git worktree add --force`) cannot move: only one of them would
+  // follow, and the others would hold the old tree under the new tip (a commit there reverts the restack).
+  const worktreesOf = new Map<string, string[]>();
+  for (const entry of worktrees) {
+    const branch = entry.branch ?? (entry.bare ? null : branchOfOperation(entry.path));
+    if (branch) worktreesOf.set(branch, [...(worktreesOf.get(branch) ?? []), entry.path]);
+  }
 
   // Build in memory, in dependency order. `current` is each WP's tip as this run leaves it.
   const current = new Map<string, string>();
@@ -155,7 +156,8 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
     if (!wp || !tip || !graph.has(tip)) continue;
     current.set(id, tip);
     const branch = workPackageBranch(feature.name, id);
-    const worktree = worktreeOf.get(branch) ?? null;
+    const checkouts = worktreesOf.get(branch) ?? [];
+    const worktree = checkouts[0] ?? null;
     const step: RestackStep = {
       wp: id,
       branch,
@@ -202,6 +204,12 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
     if (conflict) {
       step.outcome = 'skipped';
       step.reason = `not built: the run stopped at ${conflict.wp}'s conflict`;
+      continue;
+    }
+    if (checkouts.length > 1) {
+      step.outcome = 'skipped';
+      step.reason = `${branch} is checked out in ${checkouts.length} worktrees (${checkouts.join(', ')}); kit moves one worktree with its branch, so leave it in one (git worktree remove), then run kit restack again`;
+      skipped.add(id);
       continue;
     }
     if (wp.lane === 'done') {

@@ -238,6 +238,22 @@ describe('kit restack', () => {
     expect(readFileSync(join(worktree, 'WP02.txt'), 'utf8')).toBe('WP02 amended\n');
   });
 
+  it('skips a WP branch checked out in two worktrees, leaving both as they were', async () => {
+    const fx = await chain();
+    const before = tip(fx, 'WP02');
+    const second = join(fx.repo.root, '.worktrees', 'second-WP02');
+    fx.repo.git(['worktree', 'add', '-q', '--force', second, fx.branch('WP02')]);
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+
+    const { result } = await restack(fx);
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.outcome).toBe('skipped');
+    expect(byWp.WP02?.reason).toMatch(/checked out in 2 worktrees/);
+    expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
+    expect(tip(fx, 'WP02')).toBe(before);
+    for (const worktree of [fx.worktreePath('WP02'), second]) expect(userState(worktree).status).toBe('');
+  });
+
   it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {
     const fx = await chain();
     commitFile(fx.worktreePath('WP02'), 'shared.txt', 'WP02 says hello\n', 'WP02: shared');
