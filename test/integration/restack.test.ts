@@ -7,6 +7,7 @@ import {
   DIAMOND,
   expectSuccess,
   type FeatureRepo,
+  frontmatterOf,
   makeFeatureRepo,
   tipOf,
   userState,
@@ -14,6 +15,7 @@ import {
 } from '../helpers/lanes.js';
 import { cloneOrigin, makeOrigin, tipIn } from '../helpers/remote.js';
 import { git, resultOf } from '../helpers/repo.js';
+import { isoAt, makeSharedRepo, missionMeta, transition, ulid } from '../helpers/spec-kitty-3.js';
 
 interface RestackJson {
   feature: string;
@@ -430,5 +432,76 @@ describe('kit restack', () => {
     // The recorded base reached origin's main too.
     const onOrigin = git(origin.path, ['show', `main:${wp02File}`]);
     expect(onOrigin).toContain(`base_commit: ${git(worktrees.WP01 ?? '', ['rev-parse', 'HEAD']).trim()}`);
+  });
+
+  it('with lane_store: ref, records the base on the lane ref (main untouched), where the next restack reads it', async () => {
+    const fx = await makeFeatureRepo({ wps: CHAIN.slice(0, 2) });
+    fx.repo.write('.kit/config.yaml', 'version: 1\nlane_store: ref\n');
+    fx.repo.git(['add', '.kit/config.yaml']);
+    fx.repo.git(['commit', '-q', '-m', 'lane_store: ref']);
+    for (const id of ['WP01', 'WP02']) {
+      expectSuccess(await fx.repo.kit(['implement', id, '--agent', `agent-${id}`]), `kit implement ${id}`);
+      commitFile(fx.worktreePath(id), `${id}.txt`, `${id} work\n`, `${id}: work`);
+    }
+    const main = tipOf(fx.repo, 'refs/heads/main');
+    const first = commitFile(fx.worktreePath('WP01'), 'one.txt', '1\n', 'WP01: one');
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack');
+    expect(result.recordedIn).toBe(tipOf(fx.repo, 'refs/kit/lanes/main'));
+    expect(tipOf(fx.repo, 'refs/heads/main')).toBe(main);
+    const onLaneRef = frontmatterOf(fx.repo.git(['show', `refs/kit/lanes/main:files/${fx.file('WP02')}`]));
+    expect(onLaneRef.base_commit).toBe(first);
+
+    // The next restack starts WP02's own commits at that base: one commit, not WP01's first one again.
+    const second = commitFile(fx.worktreePath('WP01'), 'two.txt', '2\n', 'WP01: two');
+    const next = await restack(fx);
+    expect(next.result.steps.map((step) => [step.wp, step.outcome, step.commits])).toEqual([
+      ['WP01', 'up-to-date', 0],
+      ['WP02', 'restacked', 1],
+    ]);
+    expect(fx.repo.git(['log', '--format=%s', `${second}..${fx.branch('WP02')}`]).trim()).toBe('WP02: work');
+  });
+
+  it('in a Spec Kitty 3.x mission, records the base in the WP file only: no lane key, the event log untouched', async () => {
+    const dir = 'mission-stack-01KZZZZZ';
+    const repo = makeSharedRepo([
+      {
+        dir,
+        meta: missionMeta(dir),
+        wps: {
+          'WP01-core.md': { work_package_id: 'WP01', title: 'Core', dependencies: [] },
+          'WP02-parser.md': { work_package_id: 'WP02', title: 'Parser', dependencies: ['WP01'] },
+        },
+        log: ['WP01', 'WP02'].map((wp, index) =>
+          transition({
+            wp,
+            from: 'genesis',
+            to: 'planned',
+            at: isoAt('2026-05-02T09:00:00Z', index, 512_804),
+            id: ulid(3_000_000 + index, index + 1),
+            slug: dir,
+            actor: 'finalize-tasks',
+            reason: 'canonical bootstrap',
+          }),
+        ),
+        statusJson: 'reduced',
+      },
+    ]);
+    writeFileSync(join(repo.root, '.git', 'info', 'exclude'), '/.worktrees/\n');
+    const worktree = (id: string) => join(repo.root, '.worktrees', `${dir}-${id}`);
+    for (const id of ['WP01', 'WP02']) {
+      expectSuccess(await repo.kit(['implement', id, '--agent', `agent-${id}`, '--feature', dir]), `implement ${id}`);
+      commitFile(worktree(id), `${id}.txt`, `${id} work\n`, `${id}: work`);
+    }
+    const root = commitFile(worktree('WP01'), 'more.txt', 'more\n', 'WP01: more');
+    const before = repo.git(['rev-parse', 'main']).trim();
+
+    const run = await repo.kit(['restack', '--json', '--feature', dir]);
+    expectSuccess(run, 'kit restack');
+    expect(resultOf<RestackJson>(run).steps.map((step) => step.outcome)).toEqual(['up-to-date', 'restacked']);
+    expect(repo.git(['diff', '--name-only', before, 'main']).trim()).toBe(`kitty-specs/${dir}/tasks/WP02-parser.md`);
+    const wp02 = frontmatterOf(repo.git(['show', `main:kitty-specs/${dir}/tasks/WP02-parser.md`]));
+    expect(wp02.base_commit).toBe(root);
+    expect(wp02).not.toHaveProperty('lane');
   });
 });
