@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -68,6 +68,29 @@ async function chain(): Promise<FeatureRepo> {
     commitFile(fx.worktreePath(id), `${id}.txt`, `${id} work\n`, `${id}: work`);
   }
   return fx;
+}
+
+/**
+ * Runs `command` once, right after a ref transaction moves `branch` (git's reference-transaction hook, in
+ * its committed state): what another process could do between two steps of kit restack.
+ */
+function onBranchMoved(fx: FeatureRepo, branch: string, command: string): void {
+  const marker = join(fx.repo.root, '.git', 'hook-ran');
+  const hook = join(fx.repo.root, '.git', 'hooks', 'reference-transaction');
+  writeFileSync(
+    hook,
+    `#!/bin/sh
+[ "$1" = committed ] || exit 0
+while read -r old new ref; do
+  if [ "$ref" = "refs/heads/${branch}" ] && [ ! -e '${marker}' ]; then
+    : > '${marker}'
+    ${command}
+  fi
+done
+exit 0
+`,
+  );
+  chmodSync(hook, 0o755);
 }
 
 async function restack(fx: FeatureRepo, args: readonly string[] = []) {
@@ -254,6 +277,47 @@ describe('kit restack', () => {
     expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
     expect(tip(fx, 'WP02')).toBe(before);
     for (const worktree of [fx.worktreePath('WP02'), second]) expect(userState(worktree).status).toBe('');
+  });
+
+  it('puts the branch back when its worktree changes between the check and the move, keeping the new file', async () => {
+    const fx = await chain();
+    const before = tip(fx, 'WP02');
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    // Right after kit moves WP02's branch (and before it moves the worktree), the agent creates a file at a
+    // path the new tip brings: git's reference-transaction hook runs at exactly that point.
+    const agentFile = join(fx.worktreePath('WP02'), 'WP01-more.txt');
+    onBranchMoved(fx, fx.branch('WP02'), `printf 'the agent wrote this\\n' > '${agentFile}'`);
+
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack');
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.outcome).toBe('skipped');
+    expect(byWp.WP02?.reason).toMatch(/its worktree changed while kit was restacking it/);
+    expect(byWp.WP03?.reason).toMatch(/waits for WP02/);
+    expect(tip(fx, 'WP02')).toBe(before);
+    expect(readFileSync(agentFile, 'utf8')).toBe('the agent wrote this\n');
+    expect(userState(fx.worktreePath('WP02')).status).toBe('?? WP01-more.txt\n');
+  });
+
+  it('says so when its branch moves on before kit can put it back', async () => {
+    const fx = await chain();
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    const worktree = fx.worktreePath('WP02');
+    // The agent creates a file in kit's way and commits (from its old index) right after the branch moved.
+    onBranchMoved(
+      fx,
+      fx.branch('WP02'),
+      `printf 'mine\\n' > '${join(worktree, 'WP01-more.txt')}'; env -u GIT_DIR -u GIT_INDEX_FILE git -C '${worktree}' commit -q --allow-empty -m 'WP02: agent'`,
+    );
+
+    const { result } = await restack(fx);
+    const step = result.steps.find((candidate) => candidate.wp === 'WP02');
+    expect(step?.outcome).toBe('skipped');
+    expect(step?.reason).toMatch(/moved on meanwhile \(to [0-9a-f]{12}\), so kit could not put it back/);
+    expect(step?.reason).toContain(`refs/kit/restack-archive/${fx.feature}/WP02/${step?.from}`);
+    expect(tipOf(fx.repo, `refs/kit/restack-archive/${fx.feature}/WP02/${step?.from}`)).toBe(step?.from);
+    expect(fx.repo.git(['log', '-1', '--format=%s', fx.branch('WP02')]).trim()).toBe('WP02: agent');
+    expect(readFileSync(join(worktree, 'WP01-more.txt'), 'utf8')).toBe('mine\n');
   });
 
   it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {
