@@ -320,6 +320,34 @@ describe('kit restack', () => {
     expect(readFileSync(join(worktree, 'WP01-more.txt'), 'utf8')).toBe('mine\n');
   });
 
+  it('leaves a branch that moved after the build where it is (compare-and-swap), with the commit made on it', async () => {
+    const fx = await chain();
+    commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+    const worktree = fx.worktreePath('WP03');
+    // While kit moves WP02, WP03's agent commits: WP03's rebuilt tip no longer replays everything on it.
+    onBranchMoved(
+      fx,
+      fx.branch('WP02'),
+      `printf 'late\\n' > '${join(worktree, 'late.txt')}'; env -u GIT_DIR -u GIT_INDEX_FILE git -C '${worktree}' add late.txt; env -u GIT_DIR -u GIT_INDEX_FILE git -C '${worktree}' commit -q -m 'WP03: late'`,
+    );
+
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack');
+    const byWp = Object.fromEntries(result.steps.map((step) => [step.wp, step]));
+    expect(byWp.WP02?.outcome).toBe('restacked');
+    expect(byWp.WP03?.outcome).toBe('skipped');
+    expect(byWp.WP03?.reason).toMatch(/moved while kit was restacking it/);
+    expect(fx.repo.git(['log', '-1', '--format=%s', fx.branch('WP03')]).trim()).toBe('WP03: late');
+    expect(userState(worktree).status).toBe('');
+    expect(fx.repo.git(['for-each-ref', `refs/kit/restack-archive/${fx.feature}/WP03`]).trim()).toBe('');
+    // The next run restacks it, late commit included.
+    expect((await restack(fx)).result.steps.map((step) => [step.wp, step.outcome, step.commits])).toEqual([
+      ['WP01', 'up-to-date', 0],
+      ['WP02', 'up-to-date', 0],
+      ['WP03', 'restacked', 2],
+    ]);
+  });
+
   it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {
     const fx = await chain();
     commitFile(fx.worktreePath('WP02'), 'shared.txt', 'WP02 says hello\n', 'WP02: shared');
