@@ -517,8 +517,18 @@ async function moveBranch(
   });
   if (synced.exitCode === 0) return null;
   // The worktree changed between the check and the move: put the branch back, so its index matches again.
-  await git.compareAndSwapRef(branchRef, step.from, step.to);
-  return `its worktree changed while kit was restacking it (${synced.stderr.trim().split('\n')[0] ?? 'read-tree failed'}); run kit restack again`;
+  const why = synced.stderr.trim().split('\n')[0] || 'read-tree failed';
+  if (await git.compareAndSwapRef(branchRef, step.from, step.to)) {
+    return `its worktree changed while kit was restacking it (${why}); run kit restack again`;
+  }
+  // Someone committed there in between, on the new tip but from the old index: nothing is lost, but that
+  // commit undoes the restack's changes, so say exactly where things are.
+  const now = (await git.resolveCommit(branchRef)) ?? 'gone';
+  return (
+    `its worktree changed while kit was restacking it (${why}), and ${step.branch} moved on meanwhile (to ` +
+    `${now.slice(0, 12)}), so kit could not put it back: its worktree still holds the old tree; the old tip is ` +
+    `${archiveRef}. Look at git log and git status there before going on`
+  );
 }
 
 /**
