@@ -604,6 +604,6 @@ function conflictHint(conflict: RestackConflict, steps: readonly RestackStep[], 
   return (
     `nothing was moved. Resolve it by hand ${where}: ${merges}, fix the conflicts, git add them and git commit; ` +
     `then kit restack moves the rest. Or leave it: ${conflict.wp} keeps its old base until then ` +
-    `(kit restack ${conflict.wp} --dry-run shows the conflict again).`
+    `(kit restack ${conflict.wp} --feature ${feature} --dry-run shows the conflict again).`
   );
 }

@@ -362,6 +362,7 @@ describe('kit restack', () => {
     expect(result.conflict?.files.map((file) => file.path)).toEqual(['shared.txt']);
     expect(result.hint).toContain(`git merge ${fx.branch('WP01')}`);
     expect(result.hint).toContain('nothing was moved');
+    expect(result.hint).toContain(`kit restack WP02 --feature ${fx.feature} --dry-run shows the conflict again`);
     // Nothing lost or written: branches, archive refs, target, worktree.
     expect(tip(fx, 'WP02')).toBe(before.WP02);
     expect(tip(fx, 'WP03')).toBe(before.WP03);
