@@ -348,6 +348,31 @@ describe('kit restack', () => {
     ]);
   });
 
+  it('replays a WP whose history has a merge as one commit, with every change of it, the history archived', async () => {
+    const fx = await chain();
+    const worktree = fx.worktreePath('WP02');
+    // The agent brought main in by hand (a merge commit), and went on working.
+    commitFile(fx.repo.root, 'from-main.txt', 'main\n', 'Main: a fix');
+    git(worktree, ['merge', '-q', '--no-edit', 'main']);
+    commitFile(worktree, 'after-merge.txt', 'after\n', 'WP02: after the merge');
+    const before = tip(fx, 'WP02');
+    const root = commitFile(fx.worktreePath('WP01'), 'WP01-more.txt', 'more\n', 'WP01: more');
+
+    const { run, result } = await restack(fx);
+    expectSuccess(run, 'kit restack');
+    const step = result.steps.find((candidate) => candidate.wp === 'WP02');
+    expect(step?.outcome).toBe('restacked');
+    const wp02 = tip(fx, 'WP02');
+    expect(fx.repo.git(['rev-list', '--count', `${root}..${wp02}`]).trim()).toBe('1');
+    expect(fx.repo.git(['log', '-1', '--format=%s', wp02]).trim()).toMatch(/restacked as one commit/);
+    for (const file of ['WP02.txt', 'from-main.txt', 'after-merge.txt', 'WP01-more.txt']) {
+      expect(existsSync(join(worktree, file)), file).toBe(true);
+    }
+    expect(userState(worktree).status).toBe('');
+    expect(tipOf(fx.repo, step?.archiveRef ?? '')).toBe(before);
+    expect(result.steps.find((candidate) => candidate.wp === 'WP03')?.outcome).toBe('restacked');
+  });
+
   it('stops on a conflict with nothing moved, and after resolving it by hand restacks the rest', async () => {
     const fx = await chain();
     commitFile(fx.worktreePath('WP02'), 'shared.txt', 'WP02 says hello\n', 'WP02: shared');
