@@ -154,13 +154,13 @@ describe('stack marks on the boards', () => {
   it('lists stale bases with kit restack and each conflicting pair once with its files', () => {
     const other = wp('WP03', 'doing', { git: git(), conflicts: [{ with: 'WP02', files: ['src/a.ts', 'src/b.ts'] }] });
     const text = renderStatus(status(feature('001-x', [flying, other])));
-    expect(text).toContain('  ⚠ WP02 stale base (WP01 +2): kit restack WP02 --feature 001-x\n');
+    expect(text).toContain('  ⚠ WP02 stale base (WP01 +2): kit restack WP02 --feature 001\n');
     expect(text.match(/✗ WP\d+ and WP\d+ would conflict/g)).toHaveLength(1);
     expect(text).toContain('  ✗ WP02 and WP03 would conflict in src/a.ts, src/b.ts');
   });
 
-  it('never cuts the restack command: with a long feature name it goes on a line of its own', () => {
-    const name = '001-a-feature-with-a-name-long-enough-to-push-the-command-past-eighty';
+  it('never cuts the restack command: with a long feature name (no number) it goes on a line of its own', () => {
+    const name = 'mission-with-a-name-long-enough-to-push-the-command-past-eighty-01KZZZ';
     const text = renderStatus(status(feature(name, [flying])));
     expect(text).toContain(`  ⚠ WP02 stale base (WP01 +2):\n      kit restack WP02 --feature ${name}\n`);
   });
