@@ -87,7 +87,12 @@ function stackLines(feature: StatusFeature): string[] {
   for (const wp of feature.workPackages) {
     if (wp.staleBase.length === 0) continue;
     const behind = wp.staleBase.map((stale) => `${stale.dependency} +${stale.newCommits}`).join(', ');
-    lines.push(`  ⚠ ${wp.id} stale base (${behind}): kit restack ${wp.id}`.slice(0, WIDTH));
+    // With --feature (its number when it has one: short), so it runs from the main checkout of a repository
+    // with several features too; never cut to the width: when it does not fit, it goes on a line of its own.
+    const command = `kit restack ${wp.id} --feature ${/^(\d+)-/.exec(feature.id)?.[1] ?? feature.id}`;
+    const line = `  ⚠ ${wp.id} stale base (${behind}): ${command}`;
+    if (line.length <= WIDTH) lines.push(line);
+    else lines.push(`  ⚠ ${wp.id} stale base (${behind}):`.slice(0, WIDTH), `      ${command}`);
   }
   for (const wp of feature.workPackages) {
     for (const conflict of wp.conflicts ?? []) {

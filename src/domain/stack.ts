@@ -71,3 +71,18 @@ export function restackOrder(nodes: readonly StackNode[], from?: string): string
 export function waitsFor(node: StackNode, skipped: ReadonlySet<string>): string | undefined {
   return [...node.dependencies].sort(compareWorkPackageIds).find((dependency) => skipped.has(dependency));
 }
+
+/**
+ * The ignored paths of a worktree that moving it to a new tree would overwrite or remove: git treats
+ * ignored files as expendable (`read-tree -m -u`, like checkout, replaces them), kit does not. A path
+ * collides with a changed path when it is that path, or a directory of it, or inside it. Ignored
+ * directories come as `dir/` (git status --ignored=matching).
+ */
+export function ignoredInTheWay(changed: readonly string[], ignored: readonly string[]): string[] {
+  const overlaps = (first: string, second: string) =>
+    first === second || first.startsWith(`${second}/`) || second.startsWith(`${first}/`);
+  return ignored.filter((entry) => {
+    const path = entry.replace(/\/+$/, '');
+    return changed.some((changedPath) => overlaps(changedPath, path));
+  });
+}

@@ -51,6 +51,24 @@ export function operationInProgress(checkout: string): string | null {
   return null;
 }
 
+/**
+ * The branch a detached checkout is in the middle of working on: git detaches HEAD for a rebase (and a
+ * bisect once it starts checking out commits) and goes back to the branch only at the end, where a rebase
+ * moves it. From the files git leaves (`head-name`, `BISECT_START`); null when there is none.
+ */
+export function branchOfOperation(checkout: string): string | null {
+  const gitDir = checkoutGitDir(checkout);
+  for (const file of ['rebase-merge/head-name', 'rebase-apply/head-name', 'BISECT_START']) {
+    try {
+      const name = readFileSync(join(gitDir, file), 'utf8').trim();
+      if (name) return name.replace(/^refs\/heads\//, '');
+    } catch {
+      // Not this operation.
+    }
+  }
+  return null;
+}
+
 /** True when `path` has identical bytes in both checkouts (e.g. a file kit copied into a worktree). */
 export function sameFileIn(first: string, second: string, path: string): boolean {
   if (path.endsWith('/')) return false;

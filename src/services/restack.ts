@@ -14,10 +14,10 @@
  */
 import { findCycles } from '../domain/dependency-graph.js';
 import type { CommitGraph } from '../domain/commit-graph.js';
-import { restackOrder, waitsFor } from '../domain/stack.js';
+import { ignoredInTheWay, restackOrder, waitsFor } from '../domain/stack.js';
 import type { WorkPackage } from '../domain/work-package.js';
 import { ExitCode, KitError } from '../errors.js';
-import { operationInProgress } from '../io/checkout.js';
+import { branchOfOperation, operationInProgress } from '../io/checkout.js';
 import { readCommitGraph } from '../io/commit-ancestry.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { editFrontmatter } from '../io/frontmatter.js';
@@ -131,7 +131,15 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
   const branchTip = (id: string) => tips.get(workPackageBranch(feature.name, id));
   const wpTips = feature.workPackages.flatMap((wp) => branchTip(wp.id) ?? []);
   const graph = await readCommitGraph(git, wpTips, targetTip ? [targetTip] : []);
-  const worktreeOf = new Map(worktrees.flatMap((entry) => (entry.branch ? [[entry.branch, entry.path] as const] : [])));
+  // A worktree rebasing a WP branch has HEAD detached, but the rebase moves the branch when it ends: it is
+  // that branch's worktree (and busy).
+  // A branch out in several worktrees (`git worktree add --force`) cannot move: only one of them would
+  // follow, and the others would hold the old tree under the new tip (a commit there reverts the restack).
+  const worktreesOf = new Map<string, string[]>();
+  for (const entry of worktrees) {
+    const branch = entry.branch ?? (entry.bare ? null : branchOfOperation(entry.path));
+    if (branch) worktreesOf.set(branch, [...(worktreesOf.get(branch) ?? []), entry.path]);
+  }
 
   // Build in memory, in dependency order. `current` is each WP's tip as this run leaves it.
   const current = new Map<string, string>();
@@ -148,7 +156,8 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
     if (!wp || !tip || !graph.has(tip)) continue;
     current.set(id, tip);
     const branch = workPackageBranch(feature.name, id);
-    const worktree = worktreeOf.get(branch) ?? null;
+    const checkouts = worktreesOf.get(branch) ?? [];
+    const worktree = checkouts[0] ?? null;
     const step: RestackStep = {
       wp: id,
       branch,
@@ -197,6 +206,12 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
       step.reason = `not built: the run stopped at ${conflict.wp}'s conflict`;
       continue;
     }
+    if (checkouts.length > 1) {
+      step.outcome = 'skipped';
+      step.reason = `${branch} is checked out in ${checkouts.length} worktrees (${checkouts.join(', ')}); kit moves one worktree with its branch, so leave it in one (git worktree remove), then run kit restack again`;
+      skipped.add(id);
+      continue;
+    }
     if (wp.lane === 'done') {
       step.outcome = 'skipped';
       step.reason = `${id} is done (approved as it is); kit merge lands it on its own fork point`;
@@ -210,35 +225,47 @@ export async function restackFeature(workspace: Workspace, input: RestackInput):
       skipped.add(id);
       continue;
     }
+    // A dependency that landed on the target (its tip there, or its branch deleted once merged) reaches
+    // the branch only through target commits: the new base keeps those, or the restack would drop the
+    // landed work from the branch.
+    const landed = wp.dependencies.some((dependency) => {
+      const dependencyTip = branchTip(dependency);
+      return dependencyTip ? !graph.has(dependencyTip) : byId.get(dependency)?.lane === 'done';
+    });
+    const held = landed ? await targetCommitsHeld(git, graph, tip, dependencies) : [];
+    const baseParts = [
+      ...dependencies.map((dependency) => ({ ...dependency, branch: workPackageBranch(feature.name, dependency.id) })),
+      ...held.map((commit) => ({ id: targetBranch, tip: commit, branch: targetBranch })),
+    ];
     const newBase =
-      dependencies.length === 1 && dependencies[0]
-        ? dependencies[0].tip
-        : await mergedBase(
-            git,
-            id,
-            dependencies.map((dependency) => ({
-              ...dependency,
-              branch: workPackageBranch(feature.name, dependency.id),
-            })),
-          ).catch((error: unknown) => {
+      baseParts.length === 1 && baseParts[0]
+        ? baseParts[0].tip
+        : await mergedBase(git, id, baseParts).catch((error: unknown) => {
             if (error instanceof KitError && error.exitCode === ExitCode.mergeConflict) return error;
             throw error;
           });
     if (newBase instanceof KitError) {
       step.outcome = 'conflict';
       step.reason = newBase.message;
-      conflict = { wp: id, onto: step.onto, commit: null, files: await dependenciesConflict(git, dependencies) };
+      conflict = { wp: id, onto: step.onto, commit: null, files: await dependenciesConflict(git, baseParts) };
       continue;
     }
-    if (dependencies.length > 1) {
+    if (baseParts.length > 1) {
       const tree = await git.treeOf(newBase);
-      graph.add(newBase, { parents: dependencies.map((dependency) => dependency.tip), tree, subject: 'kit: base' });
+      graph.add(newBase, { parents: baseParts.map((part) => part.tip), tree, subject: 'kit: base' });
     }
     const oldBase = await forkPoint(git, graph, wp.baseCommit, tip, newBase);
     const replay = await replayOnto(git, graph, { id, title: wp.title, oldBase, newBase, tip });
     if ('conflict' in replay) {
       step.outcome = 'conflict';
       conflict = { wp: id, onto: step.onto, commit: replay.commit, files: conflictedFiles(replay.conflict) };
+      continue;
+    }
+    const inTheWay = worktree && replay.tip !== tip ? await ignoredOverwritten(git, worktree, tip, replay.tip) : null;
+    if (inTheWay) {
+      step.outcome = 'skipped';
+      step.reason = inTheWay;
+      skipped.add(id);
       continue;
     }
     step.outcome = 'planned';
@@ -321,6 +348,28 @@ async function worktreeBusy(git: GitPlumbing, worktree: string): Promise<string 
   return null;
 }
 
+/**
+ * Why moving a worktree from `from` to `to` would lose ignored files (git overwrites an ignored file where
+ * the new tree has a path, as checkout does), or null. Only reached for a worktree with no changed or
+ * untracked file, so whatever is in the way is ignored.
+ */
+async function ignoredOverwritten(
+  git: GitPlumbing,
+  worktree: string,
+  from: string,
+  to: string,
+): Promise<string | null> {
+  const [changed, entries] = await Promise.all([
+    git.changedPathsOfPairs([{ from, to }]),
+    git.status(worktree, { ignored: true }),
+  ]);
+  const ignored = entries.filter((entry) => entry.code === '!!').map((entry) => entry.path);
+  const inTheWay = ignoredInTheWay(changed[0] ?? [], ignored);
+  if (inTheWay.length === 0) return null;
+  const shown = inTheWay.slice(0, 3).join(', ') + (inTheWay.length > 3 ? `, … (${inTheWay.length} in all)` : '');
+  return `its worktree has ignored files the new tip would overwrite (${shown}): move them aside, then run kit restack again`;
+}
+
 /** The files the first pair of conflicting dependency tips conflict in (no base can merge them). */
 async function dependenciesConflict(
   git: GitPlumbing,
@@ -335,6 +384,33 @@ async function dependenciesConflict(
     }
   }
   return [];
+}
+
+/**
+ * The target commits a WP's branch holds that its dependencies' tips do not (the work of a dependency
+ * that has landed, reached through the target), fewest: none is an ancestor of another or of a tip.
+ */
+async function targetCommitsHeld(
+  git: GitPlumbing,
+  graph: CommitGraph,
+  tip: string,
+  dependencies: readonly { tip: string }[],
+): Promise<string[]> {
+  const boundary = [...graph.boundary(tip)];
+  if (boundary.length === 0) return [];
+  const independent = new Set(
+    (
+      await git.output([
+        'merge-base',
+        '--independent',
+        ...dependencies.map((dependency) => dependency.tip),
+        ...boundary,
+      ])
+    )
+      .split('\n')
+      .filter(Boolean),
+  );
+  return boundary.filter((commit) => independent.has(commit));
 }
 
 /** Whether the recorded base holds `commit` (a missing or unknown base holds nothing). */
@@ -416,6 +492,8 @@ async function moveBranch(
   // Looked at again right before: an agent may have started editing since the build.
   const busy = step.worktree ? await worktreeBusy(git, step.worktree) : null;
   if (busy) return `its worktree ${busy}: kit never touches that; commit or stash, then run kit restack again`;
+  const inTheWay = step.worktree ? await ignoredOverwritten(git, step.worktree, step.from, step.to) : null;
+  if (inTheWay) return inTheWay;
   const archiveRef = `${RESTACK_ARCHIVE_PREFIX}/${feature}/${step.wp}/${step.from}`;
   const branchRef = `refs/heads/${step.branch}`;
   const swapped = await git.updateRefsAtomically(
@@ -439,8 +517,18 @@ async function moveBranch(
   });
   if (synced.exitCode === 0) return null;
   // The worktree changed between the check and the move: put the branch back, so its index matches again.
-  await git.compareAndSwapRef(branchRef, step.from, step.to);
-  return `its worktree changed while kit was restacking it (${synced.stderr.trim().split('\n')[0] ?? 'read-tree failed'}); run kit restack again`;
+  const why = synced.stderr.trim().split('\n')[0] || 'read-tree failed';
+  if (await git.compareAndSwapRef(branchRef, step.from, step.to)) {
+    return `its worktree changed while kit was restacking it (${why}); run kit restack again`;
+  }
+  // Someone committed there in between, on the new tip but from the old index: nothing is lost, but that
+  // commit undoes the restack's changes, so say exactly where things are.
+  const now = (await git.resolveCommit(branchRef)) ?? 'gone';
+  return (
+    `its worktree changed while kit was restacking it (${why}), and ${step.branch} moved on meanwhile (to ` +
+    `${now.slice(0, 12)}), so kit could not put it back: its worktree still holds the old tree; the old tip is ` +
+    `${archiveRef}. Look at git log and git status there before going on`
+  );
 }
 
 /**
@@ -516,6 +604,6 @@ function conflictHint(conflict: RestackConflict, steps: readonly RestackStep[], 
   return (
     `nothing was moved. Resolve it by hand ${where}: ${merges}, fix the conflicts, git add them and git commit; ` +
     `then kit restack moves the rest. Or leave it: ${conflict.wp} keeps its old base until then ` +
-    `(kit restack ${conflict.wp} --dry-run shows the conflict again).`
+    `(kit restack ${conflict.wp} --feature ${feature} --dry-run shows the conflict again).`
   );
 }

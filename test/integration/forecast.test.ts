@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forecastConflicts } from '../../src/io/conflict-forecast.js';
@@ -92,6 +92,17 @@ describe('conflict forecast in kit status', () => {
     const conflicts = await conflictsOf();
     expect(conflicts.WP01).toEqual([{ with: 'WP02', files: ['shared.txt'] }]);
     expect(JSON.parse(readFileSync(cachePath, 'utf8')).version).toBe(1);
+  });
+
+  it('two kit status at once with a cold cache: both answer alike and leave a whole cache', async () => {
+    await setUp();
+    rmSync(cachePath, { force: true });
+    const [first, second] = await Promise.all([conflictsOf(), conflictsOf()]);
+    expect(first).toEqual(second);
+    expect(first.WP01).toEqual([{ with: 'WP02', files: ['shared.txt'] }]);
+    const cache = JSON.parse(readFileSync(cachePath, 'utf8')) as { pairs: Record<string, string[]> };
+    expect(Object.keys(cache.pairs)).toHaveLength(6);
+    expect(readdirSync(join(fx.repo.root, '.git', 'kit')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('tells the agent in kit prompt, with what to run', async () => {

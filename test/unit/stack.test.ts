@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ignoredInTheWay,
   forecastPairs,
   isInFlight,
   pairKey,
@@ -81,6 +82,20 @@ describe('restack order', () => {
   });
 });
 
+describe('ignored files a restack would overwrite', () => {
+  it('names an ignored file at a changed path, in a changed directory, or holding one', () => {
+    const changed = ['secret.env', 'build/out.js', 'cache'];
+    expect(ignoredInTheWay(changed, ['secret.env', 'other.log'])).toEqual(['secret.env']);
+    expect(ignoredInTheWay(changed, ['build/'])).toEqual(['build/']);
+    expect(ignoredInTheWay(changed, ['cache/tmp.bin'])).toEqual(['cache/tmp.bin']);
+  });
+
+  it('leaves alone ignored paths that only share a prefix of their name', () => {
+    expect(ignoredInTheWay(['secret.env', 'build/out.js'], ['secret.env.bak', 'builder/', 'build.log'])).toEqual([]);
+    expect(ignoredInTheWay([], ['secret.env'])).toEqual([]);
+  });
+});
+
 describe('merge-tree --stdin output', () => {
   it('reads clean and conflicting merges, with the conflicted names, skipping the messages', () => {
     const output = [
@@ -139,8 +154,14 @@ describe('stack marks on the boards', () => {
   it('lists stale bases with kit restack and each conflicting pair once with its files', () => {
     const other = wp('WP03', 'doing', { git: git(), conflicts: [{ with: 'WP02', files: ['src/a.ts', 'src/b.ts'] }] });
     const text = renderStatus(status(feature('001-x', [flying, other])));
-    expect(text).toContain('  ⚠ WP02 stale base (WP01 +2): kit restack WP02');
+    expect(text).toContain('  ⚠ WP02 stale base (WP01 +2): kit restack WP02 --feature 001\n');
     expect(text.match(/✗ WP\d+ and WP\d+ would conflict/g)).toHaveLength(1);
     expect(text).toContain('  ✗ WP02 and WP03 would conflict in src/a.ts, src/b.ts');
+  });
+
+  it('never cuts the restack command: with a long feature name (no number) it goes on a line of its own', () => {
+    const name = 'mission-with-a-name-long-enough-to-push-the-command-past-eighty-01KZZZ';
+    const text = renderStatus(status(feature(name, [flying])));
+    expect(text).toContain(`  ⚠ WP02 stale base (WP01 +2):\n      kit restack WP02 --feature ${name}\n`);
   });
 });

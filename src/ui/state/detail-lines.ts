@@ -99,7 +99,7 @@ export function detailLines(input: DetailInput): DetailLine[] {
     for (const [id, count] of behind) {
       push(`${id} has ${count} commit${count === 1 ? '' : 's'} this branch does not`, 'warn', 'stale base');
     }
-    if (wp.staleBase.length > 0) push(`kit restack ${wp.id} rebases it onto them`, 'code');
+    if (wp.staleBase.length > 0) push(`kit restack ${wp.id} --feature ${feature.id} rebases it onto them`, 'code');
     for (const conflict of wp.conflicts ?? []) {
       push(`with ${conflict.with} in ${conflict.files.join(', ')}`, 'warn', 'conflict forecast');
     }
