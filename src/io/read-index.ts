@@ -9,7 +9,7 @@
  *   line's selection (`--feature`, `--strict`), the parsed config and git's environment variables;
  * - every file and directory under the specs dir, by name and stat data (size, mtime, ctime, inode), so an
  *   edit of any planning file shows, whatever its size, and so does a file added, removed or renamed;
- * - for status: the refs, as the stat data of HEAD, every loose ref and packed-refs (branch tips decide the
+ * - for status (and for check with `lane_store: ref`, whose lanes live on a ref): the refs, as the stat data of HEAD, every loose ref and packed-refs (branch tips decide the
  *   lanes read from a target branch, each WP's tip, ahead/behind and anything else derived from tips; git
  *   rewrites a ref file only when the ref changes), the repository config, shallow and grafts files, and
  *   kit's sync record; and each linked worktree's admin files (HEAD, locked, gitdir) and whether its
@@ -108,7 +108,9 @@ export function readIndexKey(inputs: ReadIndexInputs): ReadIndexKey | null {
   );
   if (inputs.configFile) digest.stat('config', inputs.configFile);
 
-  if (inputs.kind === 'status') gitState(digest, commonDir);
+  // With lane_store: ref the lanes also live on refs/kit/lanes/<target>, so check depends on refs too.
+  const laneRef = (inputs.config as { laneStore?: unknown } | null)?.laneStore === 'ref';
+  if (inputs.kind === 'status' || laneRef) gitState(digest, commonDir);
   planningTree(digest, inputs.specsPath);
   return { file: readIndexFile(inputs), digest: digest.digest(), newestMs: digest.newestMs, takenAtMs };
 }

@@ -25,7 +25,7 @@ import {
   tipIn,
   wpIds,
 } from '../helpers/remote.js';
-import { type KitRun, makeTempDir, resultOf } from '../helpers/repo.js';
+import { kit, type KitRun, makeTempDir, resultOf } from '../helpers/repo.js';
 import { makeSharedRepo, missionMeta, readLog, reduceLog, transition, ulid, isoAt } from '../helpers/spec-kitty-3.js';
 
 const LANE_REF = 'refs/kit/lanes/main';
@@ -281,6 +281,24 @@ describe('lane_store: ref, more', () => {
     expect(synced.claims.added.map((claim) => claim.wp)).toEqual(['WP03']);
     expect(b.git(['rev-parse', LANE_REF]).trim()).toBe(good);
     expect(await laneOf(b, 'WP01')).toBe('doing');
+  });
+
+  it('kit check and kit status through their read index see a lane change that only moved the lane ref', async () => {
+    const origin = protectedOrigin(2);
+    const a = cloneOrigin(origin.url, 'agent-a');
+    const indexed = (args: string[]) =>
+      kit(args, { cwd: a.root, env: { KIT_AGENT: a.agent, KIT_RACY_WINDOW_MS: '0' } });
+    const unfinished = async () => {
+      const run = await indexed(['check', '--json']);
+      const result = JSON.parse(run.stdout) as { result: { problems: { kind: string; wp: string | null }[] } };
+      return result.result.problems.filter((problem) => problem.kind === 'unfinished').map((problem) => problem.wp);
+    };
+    expect(await unfinished()).toEqual([]);
+    expect(await unfinished()).toEqual([]); // answered by the read index
+    await ok(a, ['move', 'WP01', '--to', 'doing', '--force']);
+    expect(await unfinished()).toEqual(['WP01']);
+    const status = resultOf<StatusResult>(await indexed(['status', '--json']));
+    expect(status.features[0]?.workPackages.map((wp) => wp.lane)).toEqual(['doing', 'planned']);
   });
 
   it('a Spec Kitty 3.x mission: events go to the lane ref copy of status.events.jsonl; two clones’ logs combine', async () => {
