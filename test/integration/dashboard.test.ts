@@ -5,6 +5,7 @@
  * actions refused without --allow-actions and working with it; and a clean stop on SIGINT and SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSharedRepo } from '../helpers/spec-kitty-3.js';
 import {
   listenToEvents,
   makeDashboardRepo,
@@ -12,7 +13,7 @@ import {
   type RunningDashboard,
   startDashboard,
 } from '../helpers/dashboard.js';
-import { committedWp, expectSuccess, type FeatureRepo, waitUntil } from '../helpers/lanes.js';
+import { addFeature, committedWp, DIAMOND, expectSuccess, type FeatureRepo, waitUntil } from '../helpers/lanes.js';
 import { resultOf } from '../helpers/repo.js';
 
 interface StatusJson {
@@ -238,5 +239,47 @@ describe.skipIf(process.platform === 'win32')('kit dashboard over HTTP', () => {
     const running = actions ?? (await startDashboard(fx.repo.root));
     const terminated = await running.stop('SIGTERM');
     expect(terminated).toEqual({ exitCode: 0, signal: null, leftovers: [] });
+  });
+});
+
+describe.skipIf(process.platform === 'win32')('kit dashboard with lane_store: ref', () => {
+  let fx: FeatureRepo;
+  let server: RunningDashboard | undefined;
+
+  beforeAll(async () => {
+    const repo = makeSharedRepo([]);
+    fx = await addFeature(repo, { wps: DIAMOND });
+    repo.write('.kit/config.yaml', 'version: 1\nspecsDir: kitty-specs\nworktreesDir: .worktrees\nlane_store: ref\n');
+    repo.git(['add', '.kit']);
+    repo.git(['commit', '-q', '-m', 'kit: lanes on refs/kit/lanes']);
+    server = await startDashboard(repo.root);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('streams a change event for a kit move that only moves refs/kit/lanes/main, and serves the moved lane', async () => {
+    if (!server) throw new Error('no dashboard');
+    const stream = listenToEvents(server.port);
+    try {
+      await stream.ready;
+      const mainBefore = fx.repo.git(['rev-parse', 'main']);
+      const movedAt = Date.now();
+      expectSuccess(await fx.repo.kit(['move', 'WP05', '--to', 'doing']), 'kit move WP05');
+      // Neither main nor the checked-out WP file moved: only kit's lane ref did.
+      expect(fx.repo.git(['rev-parse', 'main'])).toBe(mainBefore);
+      expect(fx.repo.git(['status', '--porcelain'])).toBe('');
+      await waitUntil(() => stream.events.includes('change'), 'a change event', 3000 + (Date.now() - movedAt));
+      const status = JSON.parse((await rawRequest(server.port, { path: '/api/status' })).body) as StatusJson;
+      expect(laneOf(status, 'WP05')).toBe('doing');
+      const detail = await rawRequest(server.port, { path: `/api/detail?feature=${fx.feature}&wp=WP05` });
+      expect(JSON.parse(detail.body)).toMatchObject({
+        ok: true,
+        result: { source: 'refs/kit/lanes/main', frontmatter: { lane: 'doing' } },
+      });
+    } finally {
+      stream.close();
+    }
   });
 });
