@@ -211,7 +211,7 @@ describe.skipIf(!hasChromium && !inCi)(
 
       // Nothing became markup: no element the texts name, no handler ran.
       expect(await page.locator('#board img, #board b, #detail img, #detail b').count()).toBe(0);
-      expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as { __xss?: string }).__xss)).toBeUndefined();
       expect(errors).toEqual([]);
 
       await browser.close();
