@@ -89,6 +89,17 @@ describe('the dashboard server', () => {
     expect((await rawRequest(port, { path: '/' })).status).toBe(200);
   });
 
+  it('forgets an event stream when its page goes away (reloads leave nothing open)', async () => {
+    const { server, port } = await start();
+    for (let reload = 0; reload < 20; reload++) {
+      const stream = listenToEvents(port);
+      await stream.ready;
+      stream.close();
+    }
+    await expect.poll(() => server.streams()).toBe(0);
+    server.broadcast('change', {}); // writes to nobody, and does not throw
+  });
+
   it('answers HEAD on the event stream with its headers, without opening a stream', async () => {
     const { server, port } = await start();
     const head = await rawRequest(port, { path: '/api/events', method: 'HEAD' });
