@@ -27,6 +27,7 @@ const state = {
   feature: null, // null: every feature
   filter: '',
   open: null, // { feature, wp } of the detail panel
+  closedGraphs: new Set(), // features whose graph the user folded: every redraw keeps it folded
 };
 
 function el(tag, attrs, ...children) {
@@ -190,7 +191,13 @@ function graph(feature) {
     node.addEventListener('click', () => openDetail(feature.id, wp.id));
     picture.append(node);
   }
-  return el('details', { class: 'graph', open: true }, el('summary', {}, 'Dependency graph'), picture);
+  const folded = state.closedGraphs.has(feature.id);
+  const details = el('details', { class: 'graph', open: !folded }, el('summary', {}, 'Dependency graph'), picture);
+  details.addEventListener('toggle', () => {
+    if (details.open) state.closedGraphs.delete(feature.id);
+    else state.closedGraphs.add(feature.id);
+  });
+  return details;
 }
 
 /** A canceled Spec Kitty 3.x WP: in no lane (the terminal board names it apart), not finished work in Done. */

@@ -199,6 +199,15 @@ describe.skipIf(!hasChromium && !inCi)(
         expect(Number(await graph.getAttribute(attribute)), attribute).toBeGreaterThan(0);
       }
 
+      // A graph the user folds stays folded when the board is drawn again (a change, the filter, the minute).
+      await feature.locator('details.graph > summary').click();
+      await page.locator('#filter').fill('WP');
+      await expect.poll(() => feature.locator('.card').count()).toBe(5);
+      expect(await feature.locator('details.graph').getAttribute('open')).toBeNull();
+      await feature.locator('details.graph > summary').click();
+      await page.locator('#filter').fill('');
+      expect(await feature.locator('details.graph').getAttribute('open')).toBe('');
+
       await wp02.click();
       await expect.poll(() => page.locator('#detail [data-detail="WP02"]').count()).toBe(1);
       const detail = page.locator('#detail');
