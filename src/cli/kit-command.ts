@@ -77,6 +77,17 @@ function usageFailure(error: Error, flags: FlagHelp): Failure | null {
       stack: error.stack,
     };
   }
+  // An integer flag's own check (kit dashboard --port abc, --port 99999): a plain Error from the flag's parser.
+  const badValue = /^Parsing --([\w-]+)\s*\n\s*(.+?)\s*(?:\nSee more help with --help)?\s*$/s.exec(error.message);
+  if (badValue?.[1] && badValue[2]) {
+    const name = badValue[1];
+    return {
+      message: `--${name}: ${badValue[2].charAt(0).toLowerCase()}${badValue[2].slice(1)}`,
+      hint: `${flagHelp(flags, name) ?? 'see --help'}; see --help for usage and examples`,
+      exitCode: ExitCode.usage,
+      stack: error.stack,
+    };
+  }
   if (!(error instanceof Errors.CLIError) || !('parse' in error)) return null;
   const lines = error.message
     .replace(/\nSee more help with --help\s*$/, '')

@@ -53,6 +53,14 @@ export interface DashboardServer {
 
 const LOOPBACK = '127.0.0.1';
 const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * A larger body is still read to its end (and dropped) up to this size, so the client gets its 413: a
+ * connection closed while the client is still sending reaches it as a reset, not as an answer. Beyond
+ * this, it is cut off.
+ */
+const MAX_DRAINED_BYTES = 1024 * 1024;
+/** The read routes (GET and HEAD); any other method on them is 405, any other path 404. */
+const READ_ROUTES = new Set(['/api/status', '/api/detail', '/api/events']);
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
@@ -105,12 +113,16 @@ export async function startDashboardServer(port: number, handlers: DashboardHand
         return sendJson(response, 415, { ok: false, error: { message: 'send the action as application/json' } });
       }
       const body = await readJsonBody(request);
-      if (body === undefined) return sendJson(response, 400, { ok: false, error: { message: 'not a JSON body' } });
+      if (body === TOO_LARGE) {
+        const message = `the body is larger than ${MAX_BODY_BYTES / 1024} KB`;
+        return sendJson(response, 413, { ok: false, error: { message } });
+      }
+      if (body === NOT_JSON) return sendJson(response, 400, { ok: false, error: { message: 'not a JSON body' } });
       const reply = await handlers.move(body);
       return sendJson(response, reply.status, reply.body);
     }
     if (!read) {
-      return handlers.assets.has(path) || path.startsWith('/api/')
+      return handlers.assets.has(path) || READ_ROUTES.has(path)
         ? notAllowed(response, 'GET, HEAD')
         : notFound(response);
     }
@@ -121,7 +133,11 @@ export async function startDashboardServer(port: number, handlers: DashboardHand
       const reply = await handlers.detail(params.get('feature') ?? '', params.get('wp') ?? '');
       return sendJson(response, reply.status, reply.body);
     }
-    if (path === '/api/events') return openStream(response);
+    if (path === '/api/events') {
+      // HEAD gets the stream's headers only: a stream opened for it would never end.
+      if (method === 'HEAD') return send(response, 200, 'text/event-stream; charset=utf-8', Buffer.alloc(0), method);
+      return openStream(response);
+    }
     const asset = handlers.assets.get(path);
     if (!asset) return notFound(response);
     return send(response, 200, asset.contentType, asset.body, method);
@@ -195,18 +211,23 @@ function notAllowed(response: ServerResponse, allow: string): void {
   sendJson(response, 405, { ok: false, error: { message: `method not allowed (allowed: ${allow})` } });
 }
 
-/** The request's JSON body, or undefined when it is too large or not JSON. */
+const TOO_LARGE = Symbol('too large');
+const NOT_JSON = Symbol('not JSON');
+
+/** The request's JSON body; TOO_LARGE beyond MAX_BODY_BYTES (read and dropped, see MAX_DRAINED_BYTES), or NOT_JSON. */
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Leaving the loop early destroys the request, and with it the connection: only beyond the drain limit.
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
+    if (size > MAX_DRAINED_BYTES) return TOO_LARGE;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) return TOO_LARGE;
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
-    return undefined;
+    return NOT_JSON;
   }
 }

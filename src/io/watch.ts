@@ -5,9 +5,12 @@
  * What is watched, and why:
  * - the specs dir of the main checkout: the WP files of the target branch's checkout (a `kit move` updates
  *   the checked-out copy), plus meta.json and new features;
- * - the git common dir's `refs/heads/` and `packed-refs`: lane commits on a target branch that is not
- *   checked out, new WP branches (`kit implement`), commits in any worktree; and its `HEAD` (the main
- *   checkout switched branches, which changes where lanes are read from);
+ * - the git common dir's `refs/` and `packed-refs`: lane commits on a target branch that is not checked
+ *   out, new WP branches (`kit implement`), commits in any worktree, and lane commits on kit's own lane ref
+ *   (`refs/kit/lanes/<target>`, lane_store: ref: neither a branch nor a checked-out file changes then). All
+ *   of `refs/`, because chokidar never watches a path that does not exist yet, and `refs/kit/` appears with
+ *   the first lane commit; and its `HEAD` (the main checkout switched branches, which changes where lanes
+ *   are read from);
  * - for every WP worktree, its git dir's `HEAD` and `index` (commits, staging) and its working tree minus
  *   `.git` and what git ignores (uncommitted files: an agent editing without staging).
  *
@@ -170,7 +173,7 @@ export function watchWorkspace(
   const since = targets.since ?? Date.now();
   const rules = new Map<string, WatchRule>([
     [targets.specsDir, { kind: 'specs', since }],
-    [join(targets.commonDir, 'refs', 'heads'), { kind: 'refs', since }],
+    [join(targets.commonDir, 'refs'), { kind: 'refs', since }],
     [targets.commonDir, { kind: 'gitdir', allow: COMMON_DIR_FILES, since }],
   ]);
   const followed = new Map<string, string[]>();

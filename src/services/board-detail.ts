@@ -24,16 +24,30 @@ export async function loadWorkPackageDetail(
   workspace: Workspace,
   input: { file: string; targetBranch: string },
 ): Promise<WorkPackageDetail> {
-  const failed = (source: string, problem: string): WorkPackageDetail => ({
-    file: input.file,
-    source,
-    frontmatter: {},
-    body: '',
-    problem,
-  });
+  const read = await readLaneFile(workspace, input);
+  if (read.text === null) {
+    return { file: input.file, source: read.source, frontmatter: {}, body: '', problem: read.problem };
+  }
+  return parse(input.file, read.source, read.text);
+}
+
+/** A lane file's text and where it was read (see the top of this file), or why it could not be. */
+export type LaneFileRead =
+  { source: string; text: string; problem: null } | { source: string; text: null; problem: string };
+
+/**
+ * A file of a feature that carries lane state (a WP file, a 3.x status.events.jsonl), read where
+ * `loadLaneState` reads lanes: the lane ref's copy (lane_store: ref), else the target branch when the main
+ * checkout has another branch out and the target has the file, else the working tree.
+ */
+export async function readLaneFile(
+  workspace: Workspace,
+  input: { file: string; targetBranch: string },
+): Promise<LaneFileRead> {
+  const failed = (source: string, problem: string): LaneFileRead => ({ source, text: null, problem });
   // lane_store: ref: the board's lanes come from the lane ref's copy, and so does the detail.
   const copy = overlaidText(laneOverlayForReads(workspace, input.targetBranch), input.file);
-  if (typeof copy === 'string') return parse(input.file, `refs/kit/lanes/${input.targetBranch}`, copy);
+  if (typeof copy === 'string') return { source: `refs/kit/lanes/${input.targetBranch}`, text: copy, problem: null };
   const checkedOut = await workspace.git.currentBranch();
   if (input.targetBranch && input.targetBranch !== checkedOut) {
     const git = new GitPlumbing(workspace.git);
@@ -43,21 +57,13 @@ export async function loadWorkPackageDetail(
     if (bytes !== null) {
       const source = `branch ${input.targetBranch}`;
       if (bytes.includes(0)) return failed(source, 'the file is binary, not Markdown text');
-      return parse(input.file, source, bytes.toString('utf8'));
+      return { source, text: bytes.toString('utf8'), problem: null };
     }
   }
-  return readWorkingTree(workspace, input.file, failed);
-}
-
-function readWorkingTree(
-  workspace: Workspace,
-  file: string,
-  failed: (source: string, problem: string) => WorkPackageDetail,
-): WorkPackageDetail {
   const source = 'working tree';
   try {
-    const read = readTextFile(resolveInside(workspace.root, file, 'WP file'));
-    return read.ok ? parse(file, source, read.text) : failed(source, read.reason);
+    const read = readTextFile(resolveInside(workspace.root, input.file, 'WP file'));
+    return read.ok ? { source, text: read.text, problem: null } : failed(source, read.reason);
   } catch (error) {
     return failed(source, (error as Error).message);
   }

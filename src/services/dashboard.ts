@@ -13,13 +13,15 @@
  * ids kit itself reported reach a service, never a path.
  */
 import { randomBytes } from 'node:crypto';
+import { posix, relative, sep } from 'node:path';
 import { reviewFeedback } from '../domain/agent-briefing.js';
+import { parseStatusLog } from '../domain/status-log.js';
 import { KitError } from '../errors.js';
 import { type DashboardServer, type JsonReply, startDashboardServer } from '../io/dashboard-server.js';
 import { readDashboardAssets } from '../io/templates.js';
 import { watchWorkspace, type WorkspaceWatcher } from '../io/watch.js';
 import type { Workspace } from '../io/workspace.js';
-import { loadWorkPackageDetail } from './board-detail.js';
+import { loadWorkPackageDetail, readLaneFile } from './board-detail.js';
 import { reviewWorkPackage } from './agents-review.js';
 import { moveWorkPackage } from './move-work-package.js';
 import { collectStatus, type StatusResult } from './status.js';
@@ -160,12 +162,13 @@ function findWorkPackage(status: StatusResult, featureId: string, wpId: string):
 }
 
 async function workPackageDetail(workspace: Workspace, { feature, wp }: Found): Promise<DashboardDetail> {
-  const [file, review] = await Promise.all([
+  const [file, review, statusHistory] = await Promise.all([
     loadWorkPackageDetail(workspace, { file: wp.file, targetBranch: feature.targetBranch }),
     // Read-only without a decision: the commits and diff stat `kit review` shows.
     reviewWorkPackage(workspace, { wp: wp.id, feature: feature.id, decision: null, now: new Date() }).catch(() => null),
+    feature.format === '3.x' ? statusLogHistory(workspace, feature, wp.id) : null,
   ]);
-  const history = file.frontmatter.history;
+  const history = statusHistory ?? file.frontmatter.history;
   return {
     feature: { id: feature.id, title: feature.title, targetBranch: feature.targetBranch },
     workPackage: wp,
@@ -179,6 +182,34 @@ async function workPackageDetail(workspace: Workspace, { feature, wp }: Found): 
     diffStat: review?.diffStat ?? null,
     problem: file.problem,
   };
+}
+
+/**
+ * A Spec Kitty 3.x WP's history: its lane transitions in the feature's status.events.jsonl (its frontmatter
+ * has none), read where its lanes are read, as entries shaped like a 1.x history's. Null when the log cannot
+ * be read (kit check reports that).
+ */
+async function statusLogHistory(
+  workspace: Workspace,
+  feature: Found['feature'],
+  wpId: string,
+): Promise<Record<string, unknown>[] | null> {
+  const specsDir = relative(workspace.root, workspace.specsPath).split(sep).join(posix.sep);
+  const file = posix.join(specsDir, feature.id, 'status.events.jsonl');
+  const read = await readLaneFile(workspace, { file, targetBranch: feature.targetBranch });
+  if (read.text === null) return null;
+  return parseStatusLog(read.text)
+    .transitions.filter((transition) => transition.wpId === wpId)
+    .map((transition) => {
+      const actor = transition.raw.actor;
+      const reason = transition.raw.reason;
+      return {
+        timestamp: transition.at,
+        lane: transition.to,
+        agent: typeof actor === 'string' && actor ? actor : null,
+        action: `${transition.from} → ${transition.to}${transition.force ? ' (forced)' : ''}${typeof reason === 'string' && reason ? `: ${reason}` : ''}`,
+      };
+    });
 }
 
 function worktreesOf(status: StatusResult): string[] {

@@ -27,6 +27,7 @@ const state = {
   feature: null, // null: every feature
   filter: '',
   open: null, // { feature, wp } of the detail panel
+  closedGraphs: new Set(), // features whose graph the user folded: every redraw keeps it folded
 };
 
 function el(tag, attrs, ...children) {
@@ -77,6 +78,7 @@ function cardMarks(wp) {
   if (wp.git.uncommitted === null) marks.push(wp.worktree ? ['dirty', '✎?'] : ['missing', 'no wt']);
   else if (wp.git.uncommitted > 0) marks.push(['dirty', `✎${wp.git.uncommitted}`]);
   for (const [id, count] of Object.entries(wp.git.behind)) if (count > 0) marks.push(['stale', `⚠${id}+${count}`]);
+  for (const conflict of wp.conflicts || []) marks.push(['conflict', `✗${conflict.with}`]);
   if (wp.git.locked) marks.push(['locked', 'locked']);
   const elapsed = Math.floor((Date.now() - state.fetchedAt) / 1000);
   marks.push(['age', compactAge(wp.git.lastCommitAgeSeconds + Math.max(0, elapsed))]);
@@ -141,6 +143,8 @@ function graph(feature) {
   const level = levels(feature);
   const columns = [];
   for (const wp of wps) (columns[level.get(wp.id)] ||= []).push(wp);
+  // A dependency cycle leaves a level empty (its WPs are drawn one level further): an empty column, not a hole.
+  for (let x = 0; x < columns.length; x++) columns[x] ||= [];
   const W = 150;
   const H = 30;
   const GX = 50;
@@ -187,7 +191,18 @@ function graph(feature) {
     node.addEventListener('click', () => openDetail(feature.id, wp.id));
     picture.append(node);
   }
-  return el('details', { class: 'graph', open: true }, el('summary', {}, 'Dependency graph'), picture);
+  const folded = state.closedGraphs.has(feature.id);
+  const details = el('details', { class: 'graph', open: !folded }, el('summary', {}, 'Dependency graph'), picture);
+  details.addEventListener('toggle', () => {
+    if (details.open) state.closedGraphs.delete(feature.id);
+    else state.closedGraphs.add(feature.id);
+  });
+  return details;
+}
+
+/** A canceled Spec Kitty 3.x WP: in no lane (the terminal board names it apart), not finished work in Done. */
+function isCanceled(wp) {
+  return wp.statusLane === 'canceled';
 }
 
 function featureSection(feature) {
@@ -195,7 +210,7 @@ function featureSection(feature) {
   const bar = el('span', {});
   bar.style.width = `${percent}%`;
   const lanes = LANES.map(([lane, name]) => {
-    const wps = feature.workPackages.filter((wp) => wp.lane === lane && matches(feature, wp));
+    const wps = feature.workPackages.filter((wp) => wp.lane === lane && !isCanceled(wp) && matches(feature, wp));
     return el(
       'section',
       { class: 'lane', 'data-lane': lane },
@@ -219,7 +234,19 @@ function featureSection(feature) {
       ? el('div', { class: 'problems' }, `${feature.problems.length} problem(s): ${feature.problems.slice(0, 3).map((p) => p.message).join('; ')} (kit check lists them)`)
       : null,
     el('div', { class: 'lanes' }, lanes),
+    canceledSection(feature),
     graph(feature),
+  );
+}
+
+function canceledSection(feature) {
+  const wps = feature.workPackages.filter((wp) => isCanceled(wp) && matches(feature, wp));
+  if (wps.length === 0) return null;
+  return el(
+    'section',
+    { class: 'lane canceled', 'data-lane': 'canceled' },
+    el('h3', {}, `Canceled (${wps.length})`),
+    wps.map((wp) => card(feature, wp)),
   );
 }
 
@@ -289,8 +316,13 @@ async function openDetail(featureId, wpId, quiet) {
   const body = document.getElementById('detail-body');
   panel.hidden = false;
   if (!quiet) body.replaceChildren(el('p', { class: 'empty' }, `Loading ${wpId}…`));
-  const response = await fetch(`/api/detail?feature=${encodeURIComponent(featureId)}&wp=${encodeURIComponent(wpId)}`, { cache: 'no-store' });
-  const reply = await response.json();
+  let reply;
+  try {
+    const response = await fetch(`/api/detail?feature=${encodeURIComponent(featureId)}&wp=${encodeURIComponent(wpId)}`, { cache: 'no-store' });
+    reply = await response.json();
+  } catch (error) {
+    reply = { ok: false, error: { message: `could not read ${wpId} (${error.message})` } };
+  }
   if (state.open?.feature !== featureId || state.open?.wp !== wpId) return;
   if (!reply.ok) {
     body.replaceChildren(el('p', { class: 'empty' }, reply.error?.message || 'not found'));
@@ -298,6 +330,8 @@ async function openDetail(featureId, wpId, quiet) {
   }
   const d = reply.result;
   const wp = d.workPackage;
+  // The frontmatter's history as written: an entry that is not a record (a bare `-` is null) is skipped.
+  const entries = d.history.filter((h) => h !== null && typeof h === 'object');
   const git = wp.git;
   const stat = d.diffStat;
   const parts = [
@@ -314,6 +348,7 @@ async function openDetail(featureId, wpId, quiet) {
       git && ['tip', git.tip.slice(0, 12)],
       git && ['ahead', `${git.ahead} commit(s) beyond its base`],
       git && ['stale base', Object.entries(git.behind).filter(([, n]) => n > 0).map(([id, n]) => `${id} +${n}`).join(', ') || 'no'],
+      wp.conflicts && wp.conflicts.length > 0 && ['would conflict', wp.conflicts.map((c) => `${c.with} (${c.files.join(', ')})`).join('; ')],
       git && ['uncommitted', git.uncommittedFiles === null ? 'unknown' : git.uncommittedFiles.join(', ') || 'none'],
       git && ['last commit', `${git.lastCommitAt} (${compactAge(git.lastCommitAgeSeconds)} ago)`],
       git && git.locked && ['locked', 'yes'],
@@ -326,8 +361,8 @@ async function openDetail(featureId, wpId, quiet) {
     el('h3', {}, 'Review feedback'),
     d.reviewFeedback ? el('pre', { class: 'feedback' }, d.reviewFeedback) : el('div', { class: 'empty' }, 'none'),
     el('h3', {}, 'History'),
-    d.history.length > 0
-      ? table(d.history.map((h) => [String(h.timestamp ?? ''), [h.lane, h.agent, h.action].filter(Boolean).join(' · ')]))
+    entries.length > 0
+      ? table(entries.map((h) => [String(h.timestamp ?? ''), [h.lane, h.agent, h.action].filter(Boolean).join(' · ')]))
       : el('div', { class: 'empty' }, 'none'),
     el('h3', {}, 'Prompt'),
     d.problem ? el('div', { class: 'problems' }, d.problem) : null,

@@ -124,5 +124,110 @@ describe.skipIf(!hasChromium && !inCi)(
       server = undefined;
       expect(stopped).toEqual({ exitCode: 0, signal: null, leftovers: [] });
     }, 60_000);
+
+    it('puts repository text in as text, marks forecast conflicts, keeps canceled WPs out of Done, draws a cycle', async () => {
+      expect(hasChromium, 'chromium is required in CI: .ci/run installs it').toBe(true);
+      [server, browser] = await Promise.all([startDashboard(fx.repo.root), launchChromium()]);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      // What a repository can hold that the fixture does not: markup in every text kit shows, a forecast
+      // conflict, a canceled Spec Kitty 3.x WP, a dependency cycle, a history entry that is not a record. The
+      // real server's answers, changed on their way to the page.
+      const markup = (what: string) => `<img src=x onerror="window.__xss='${what}'"><b>${what}</b>`;
+      await page.route('**/api/status', async (route) => {
+        const response = await route.fetch();
+        const status = (await response.json()) as {
+          features: {
+            title: string;
+            problems: { message: string }[];
+            workPackages: Record<string, unknown>[];
+          }[];
+        };
+        const feature = status.features[0];
+        if (!feature) throw new Error('no feature in the status');
+        feature.title = markup('feature');
+        feature.problems = [{ message: markup('problem'), file: null, code: 'x' } as never];
+        const wps = new Map(feature.workPackages.map((wp) => [wp.id as string, wp]));
+        Object.assign(wps.get('WP02') ?? {}, {
+          title: markup('title'),
+          agent: markup('agent'),
+          conflicts: [{ with: 'WP03', files: ['src/shared.ts'] }],
+        });
+        Object.assign(wps.get('WP03') ?? {}, { conflicts: [{ with: 'WP02', files: ['src/shared.ts'] }] });
+        Object.assign(wps.get('WP05') ?? {}, { lane: 'done', statusLane: 'canceled', dependencies: ['WP04'] });
+        // A cycle, WP01 → WP04 → WP02 → WP01, and no WP without a dependency.
+        Object.assign(wps.get('WP01') ?? {}, { dependencies: ['WP04'] });
+        await route.fulfill({ response, json: status });
+      });
+      await page.route('**/api/detail?*', async (route) => {
+        const response = await route.fetch();
+        const detail = (await response.json()) as { result: { workPackage: object } & Record<string, unknown> };
+        Object.assign(detail.result.workPackage, { conflicts: [{ with: 'WP03', files: ['src/shared.ts'] }] });
+        Object.assign(detail.result, {
+          reviewFeedback: markup('feedback'),
+          history: [null, 'moved by hand', { lane: markup('history'), agent: 'codex', timestamp: 't1' }],
+          commits: [{ sha: '0123456789abcdef', subject: markup('commit') }],
+          prompt: markup('prompt'),
+        });
+        await route.fulfill({ response, json: detail });
+      });
+      await page.goto(server.url);
+
+      const feature = page.locator(`[data-feature="${fx.feature}"]`);
+      const wp02 = feature.locator('.lane[data-lane="doing"] .card[data-wp="WP02"]');
+      await expect.poll(() => wp02.count()).toBe(1);
+      expect(await wp02.locator('.title').textContent()).toBe(markup('title'));
+      expect(await wp02.locator('.agent').textContent()).toBe(markup('agent'));
+      expect(await feature.locator('h2').textContent()).toContain(markup('feature'));
+      expect(await feature.locator('.problems').textContent()).toContain(markup('problem'));
+      // ✗ as on the terminal board, and in the legend.
+      expect(await wp02.locator('.mark.conflict').allTextContents()).toEqual(['✗WP03']);
+      expect(await feature.locator('.card[data-wp="WP03"] .mark.conflict').allTextContents()).toEqual(['✗WP02']);
+      expect(await page.locator('footer.legend').textContent()).toContain('✗WP03');
+      // The canceled WP is apart, and Done counts only what was done.
+      expect(await feature.locator('.lane[data-lane="done"] .card').count()).toBe(1);
+      expect(await feature.locator('.lane[data-lane="done"] h3').textContent()).toBe('Done (1)');
+      expect(await feature.locator('.lane[data-lane="canceled"] .card[data-wp="WP05"]').count()).toBe(1);
+      // The graph with a cycle still has a size (no NaN) and every node.
+      const graph = feature.locator('svg[data-graph]');
+      expect(await graph.locator('g.node').count()).toBe(5);
+      for (const attribute of ['width', 'height']) {
+        expect(Number(await graph.getAttribute(attribute)), attribute).toBeGreaterThan(0);
+      }
+
+      // A graph the user folds stays folded when the board is drawn again (a change, the filter, the minute).
+      await feature.locator('details.graph > summary').click();
+      await page.locator('#filter').fill('WP');
+      await expect.poll(() => feature.locator('.card').count()).toBe(5);
+      expect(await feature.locator('details.graph').getAttribute('open')).toBeNull();
+      await feature.locator('details.graph > summary').click();
+      await page.locator('#filter').fill('');
+      expect(await feature.locator('details.graph').getAttribute('open')).toBe('');
+
+      await wp02.click();
+      await expect.poll(() => page.locator('#detail [data-detail="WP02"]').count()).toBe(1);
+      const detail = page.locator('#detail');
+      expect(await detail.locator('.feedback').textContent()).toBe(markup('feedback'));
+      expect(await detail.locator('.prompt').textContent()).toBe(markup('prompt'));
+      const text = await detail.textContent();
+      expect(text).toContain(markup('commit'));
+      expect(text).toContain(markup('history'));
+      expect(text).toContain('WP03 (src/shared.ts)');
+
+      // Nothing became markup: no element the texts name, no handler ran.
+      expect(await page.locator('#board img, #board b, #detail img, #detail b').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { __xss?: string }).__xss)).toBeUndefined();
+      expect(errors).toEqual([]);
+
+      await browser.close();
+      browser = undefined;
+      const stopped = await server.stop('SIGINT');
+      server = undefined;
+      expect(stopped).toEqual({ exitCode: 0, signal: null, leftovers: [] });
+    }, 60_000);
   },
 );

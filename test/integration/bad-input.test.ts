@@ -124,6 +124,21 @@ describe('bad input', () => {
     expect(repo.snapshot()).toEqual(before);
   });
 
+  it('a value an integer flag refuses is a usage error naming the flag and the value, not an internal error', async () => {
+    const repo = repoWithFeature();
+    for (const [value, reason] of [
+      ['abc', 'expected an integer but received: abc'],
+      ['99999', 'expected an integer less than or equal to 65535 but received: 99999'],
+    ] as const) {
+      const run = await repo.kit(['dashboard', '--no-open', '--port', value]);
+      expect(run.exitCode, value).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`^error: --port: ${reason}$`, 'm'));
+      expect(run.stderr).toMatch(/^hint: --port: The port on 127\.0\.0\.1/m);
+      expect(run.stderr).not.toMatch(/internal error|this is a bug/);
+    }
+    expectErrorEnvelope(await repo.kit(['dashboard', '--no-open', '--json', '--port', '-1']), 2);
+  });
+
   it("kit help <command> shows that command's help; an unknown one is a usage error naming commands as typed", async () => {
     const repo = repoWithFeature();
     const help = await repo.kit(['help', 'move']);

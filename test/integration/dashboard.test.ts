@@ -5,6 +5,9 @@
  * actions refused without --allow-actions and working with it; and a clean stop on SIGINT and SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isoAt, makeSharedRepo, missionMeta, transition, ulid } from '../helpers/spec-kitty-3.js';
 import {
   listenToEvents,
   makeDashboardRepo,
@@ -12,8 +15,8 @@ import {
   type RunningDashboard,
   startDashboard,
 } from '../helpers/dashboard.js';
-import { committedWp, expectSuccess, type FeatureRepo, waitUntil } from '../helpers/lanes.js';
-import { resultOf } from '../helpers/repo.js';
+import { addFeature, committedWp, DIAMOND, expectSuccess, type FeatureRepo, waitUntil } from '../helpers/lanes.js';
+import { resultOf, type TempRepo } from '../helpers/repo.js';
 
 interface StatusJson {
   features: {
@@ -238,5 +241,129 @@ describe.skipIf(process.platform === 'win32')('kit dashboard over HTTP', () => {
     const running = actions ?? (await startDashboard(fx.repo.root));
     const terminated = await running.stop('SIGTERM');
     expect(terminated).toEqual({ exitCode: 0, signal: null, leftovers: [] });
+  });
+});
+
+describe.skipIf(process.platform === 'win32')('kit dashboard with lane_store: ref', () => {
+  let fx: FeatureRepo;
+  let server: RunningDashboard | undefined;
+
+  beforeAll(async () => {
+    const repo = makeSharedRepo([]);
+    fx = await addFeature(repo, { wps: DIAMOND });
+    repo.write('.kit/config.yaml', 'version: 1\nspecsDir: kitty-specs\nworktreesDir: .worktrees\nlane_store: ref\n');
+    repo.git(['add', '.kit']);
+    repo.git(['commit', '-q', '-m', 'kit: lanes on refs/kit/lanes']);
+    server = await startDashboard(repo.root);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('streams a change event for a kit move that only moves refs/kit/lanes/main, and serves the moved lane', async () => {
+    if (!server) throw new Error('no dashboard');
+    const stream = listenToEvents(server.port);
+    try {
+      await stream.ready;
+      const mainBefore = fx.repo.git(['rev-parse', 'main']);
+      const movedAt = Date.now();
+      expectSuccess(await fx.repo.kit(['move', 'WP05', '--to', 'doing']), 'kit move WP05');
+      // Neither main nor the checked-out WP file moved: only kit's lane ref did.
+      expect(fx.repo.git(['rev-parse', 'main'])).toBe(mainBefore);
+      expect(fx.repo.git(['status', '--porcelain'])).toBe('');
+      await waitUntil(() => stream.events.includes('change'), 'a change event', 3000 + (Date.now() - movedAt));
+      const status = JSON.parse((await rawRequest(server.port, { path: '/api/status' })).body) as StatusJson;
+      expect(laneOf(status, 'WP05')).toBe('doing');
+      const detail = await rawRequest(server.port, { path: `/api/detail?feature=${fx.feature}&wp=WP05` });
+      expect(JSON.parse(detail.body)).toMatchObject({
+        ok: true,
+        result: { source: 'refs/kit/lanes/main', frontmatter: { lane: 'doing' } },
+      });
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+describe.skipIf(process.platform === 'win32')('kit dashboard on a Spec Kitty 3.x feature', () => {
+  const dir = 'flow-01KQZK7A';
+  let repo: TempRepo;
+  let server: RunningDashboard | undefined;
+
+  beforeAll(async () => {
+    const ids = ['WP01', 'WP02', 'WP03'];
+    repo = makeSharedRepo([
+      {
+        dir,
+        meta: missionMeta(dir),
+        wps: Object.fromEntries(
+          ids.map((id) => [
+            `${id}-work.md`,
+            { work_package_id: id, title: `Work ${id}`, dependencies: id === 'WP02' ? ['WP01'] : [] },
+          ]),
+        ),
+        log: ids.map((id, index) =>
+          transition({
+            wp: id,
+            from: 'genesis',
+            to: 'planned',
+            at: isoAt('2026-01-01T00:00:00+00:00', index, 512_804),
+            id: ulid(2_000_000 + index, index + 1),
+            slug: dir,
+            actor: 'finalize-tasks',
+            reason: 'canonical bootstrap',
+          }),
+        ),
+        statusJson: 'reduced',
+      },
+    ]);
+    writeFileSync(join(repo.root, '.git', 'info', 'exclude'), '/.worktrees/\n');
+    expectSuccess(await repo.kit(['implement', 'WP01', '--agent', 'claude']), 'kit implement WP01');
+    expectSuccess(await repo.kit(['move', 'WP03', '--to', 'canceled', '--note', 'dropped']), 'kit move WP03');
+    server = await startDashboard(repo.root);
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it("serves kit status --json's result, canceled WP included", async () => {
+    if (!server) throw new Error('no dashboard');
+    const cli = resultOf<StatusJson>(await repo.kit(['status', '--json']));
+    const served = JSON.parse((await rawRequest(server.port, { path: '/api/status' })).body) as StatusJson;
+    expect(splitAges(served).rest).toBe(splitAges(cli).rest);
+    expect(laneOf(served, 'WP03')).toBe('done'); // its column; statusLane says canceled
+  });
+
+  it("gives a 3.x WP's history from the event log, and the detail of a WP without a branch", async () => {
+    if (!server) throw new Error('no dashboard');
+    const detail = async (wp: string) => {
+      const response = await rawRequest(server?.port ?? 0, { path: `/api/detail?feature=${dir}&wp=${wp}` });
+      expect(response.status, wp).toBe(200);
+      return (
+        JSON.parse(response.body) as {
+          result: {
+            history: { lane: string; agent: string | null; action: string }[];
+            base: string | null;
+            commits: unknown[];
+            diffStat: unknown;
+          };
+        }
+      ).result;
+    };
+    const started = await detail('WP01');
+    expect(started.history.map((entry) => [entry.lane, entry.agent])).toEqual([
+      ['planned', 'finalize-tasks'],
+      ['claimed', 'claude'],
+      ['in_progress', 'claude'],
+    ]);
+    expect(started.history[1]?.action).toBe('planned → claimed');
+    expect(started.base).toMatch(/^[0-9a-f]{40}$/);
+    const canceled = await detail('WP03');
+    expect(canceled.history.map((entry) => entry.lane)).toEqual(['planned', 'canceled']);
+    expect(canceled.history[1]?.action).toBe('planned → canceled: dropped');
+    const unstarted = await detail('WP02');
+    expect(unstarted).toMatchObject({ base: null, commits: [], diffStat: null });
   });
 });

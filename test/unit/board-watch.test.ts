@@ -136,7 +136,7 @@ describe('the board watcher (chokidar, real file events)', () => {
     return (fixture.events[0]?.at ?? 0) - at;
   }
 
-  it('reports a WP file change, a lane commit on a branch, a commit, staging and a new file in a worktree, each within 300 ms', async () => {
+  it('reports a WP file change, a lane commit on a branch or on the lane ref, a commit, staging and a new file in a worktree, each within 300 ms', async () => {
     const fixture = setup();
     const started = await start(fixture);
     fixture.events.length = 0;
@@ -145,6 +145,8 @@ describe('the board watcher (chokidar, real file events)', () => {
     const times = [
       await latency(fixture, () => repo.write('kitty-specs/001-x/tasks/WP01-x.md', '---\nlane: doing\n---\n')),
       await latency(fixture, () => repo.git(['branch', 'other'])),
+      // lane_store: ref: a lane commit moves only refs/kit/lanes/<target>, which does not exist before it.
+      await latency(fixture, () => repo.git(['update-ref', 'refs/kit/lanes/main', 'HEAD'])),
       await latency(fixture, () => writeFileSync(join(worktree, 'new.txt'), 'uncommitted\n')),
       await latency(fixture, () => git(worktree, ['add', 'new.txt'])),
       await latency(fixture, () => git(worktree, ['commit', '-q', '-m', 'work'])),

@@ -1,6 +1,6 @@
 /**
  * The dashboard's HTTP server on its own, with in-memory handlers (no repository): what reaches a handler
- * and what never does, HEAD, oversized bodies, the event stream, and a close() that does not wait for open
+ * and what never does, HEAD, oversized bodies (413), the event stream, and a close() that does not wait for open
  * connections.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,10 +68,53 @@ describe('the dashboard server', () => {
       rawRequest(port, { path: '/api/move', method: 'POST', headers: { ...headers, ...extra }, body });
     expect((await post('{"wp":"WP01"}')).status).toBe(200);
     expect((await post('not json')).status).toBe(400);
-    expect((await post(JSON.stringify({ pad: 'x'.repeat(20_000) }))).status).toBe(400);
+    const tooLarge = await post(JSON.stringify({ pad: 'x'.repeat(20_000) }));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).toContain('larger than 16 KB');
+    // Up to a megabyte the body is read to its end, so the answer reaches the client rather than a reset.
+    expect((await post(JSON.stringify({ pad: 'x'.repeat(900_000) }))).status).toBe(413);
     expect((await post('{}', { 'X-Kit-Token': 'Secret' })).status).toBe(403);
     expect((await rawRequest(port, { path: '/api/move', headers })).status).toBe(405);
     expect(routes.moves).toEqual([{ wp: 'WP01' }]);
+  });
+
+  it('cuts off a body beyond a megabyte, and goes on serving', async () => {
+    const { port, routes } = await start();
+    const headers = { Origin: `http://127.0.0.1:${port}`, 'X-Kit-Token': 'secret', 'Content-Type': 'application/json' };
+    const huge = await rawRequest(port, { path: '/api/move', method: 'POST', headers, body: 'x'.repeat(20_000_000) })
+      .then((response) => response.status)
+      .catch((error: NodeJS.ErrnoException) => error.code);
+    expect([413, 'ECONNRESET', 'EPIPE']).toContain(huge);
+    expect(routes.moves).toEqual([]);
+    expect((await rawRequest(port, { path: '/' })).status).toBe(200);
+  });
+
+  it('forgets an event stream when its page goes away (reloads leave nothing open)', async () => {
+    const { server, port } = await start();
+    for (let reload = 0; reload < 20; reload++) {
+      const stream = listenToEvents(port);
+      await stream.ready;
+      stream.close();
+    }
+    await expect.poll(() => server.streams()).toBe(0);
+    server.broadcast('change', {}); // writes to nobody, and does not throw
+  });
+
+  it('answers HEAD on the event stream with its headers, without opening a stream', async () => {
+    const { server, port } = await start();
+    const head = await rawRequest(port, { path: '/api/events', method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(server.streams()).toBe(0);
+  });
+
+  it('answers 404, not 405, for a write to a path that is no route', async () => {
+    const { port } = await start();
+    for (const path of ['/api/nope', '/api/', '/nope']) {
+      expect((await rawRequest(port, { path, method: 'POST', body: '{}' })).status, path).toBe(404);
+    }
+    expect((await rawRequest(port, { path: '/api/status', method: 'POST', body: '{}' })).status).toBe(405);
+    expect((await rawRequest(port, { path: '/api/events', method: 'DELETE' })).status).toBe(405);
   });
 
   it('refuses every move when actions are off, whatever the request carries', async () => {
