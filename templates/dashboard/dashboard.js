@@ -192,10 +192,13 @@ function graph(feature) {
     picture.append(node);
   }
   const folded = state.closedGraphs.has(feature.id);
-  const details = el('details', { class: 'graph', open: !folded }, el('summary', {}, 'Dependency graph'), picture);
-  details.addEventListener('toggle', () => {
-    if (details.open) state.closedGraphs.delete(feature.id);
-    else state.closedGraphs.add(feature.id);
+  const summary = el('summary', {}, 'Dependency graph');
+  const details = el('details', { class: 'graph', open: !folded }, summary, picture);
+  // Recorded on the click itself (before the details toggle): the toggle event comes later, as a task, and a
+  // redraw in between would draw the graph in its old state.
+  summary.addEventListener('click', () => {
+    if (details.open) state.closedGraphs.add(feature.id);
+    else state.closedGraphs.delete(feature.id);
   });
   return details;
 }

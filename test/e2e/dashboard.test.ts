@@ -203,10 +203,12 @@ describe.skipIf(!hasChromium && !inCi)(
       await feature.locator('details.graph > summary').click();
       await page.locator('#filter').fill('WP');
       await expect.poll(() => feature.locator('.card').count()).toBe(5);
-      expect(await feature.locator('details.graph').getAttribute('open')).toBeNull();
+      await expect.poll(() => feature.locator('details.graph').getAttribute('open')).toBeNull();
       await feature.locator('details.graph > summary').click();
       await page.locator('#filter').fill('');
-      expect(await feature.locator('details.graph').getAttribute('open')).toBe('');
+      // The redraw the filter causes is asynchronous: wait for the board to settle on the graph's state.
+      await expect.poll(() => feature.locator('.card').count()).toBe(5);
+      await expect.poll(() => feature.locator('details.graph').getAttribute('open')).toBe('');
 
       await wp02.click();
       await expect.poll(() => page.locator('#detail [data-detail="WP02"]').count()).toBe(1);
