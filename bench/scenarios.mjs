@@ -261,7 +261,7 @@ export const SCENARIOS = [
     targetRatio: 2,
     note:
       'move-remote with lane_store: ref: the lane commit goes to refs/kit/lanes/main (main untouched) and is pushed ' +
-      'to the same ref on origin with a lease; the lane refs are deleted here and on origin before each run',
+      'to the same ref on origin with a lease; the lane refs here, on origin and the tracking ref are put back to one baseline lane commit before each run (as after an earlier publication)',
   },
   {
     name: 'git-push',

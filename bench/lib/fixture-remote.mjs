@@ -177,6 +177,14 @@ export async function buildRemoteFixture(base, { runKit, log = () => {} }) {
     git(clone, ['commit', '-q', '-m', `kit init --remote ${REMOTE_NAME}`]);
     git(clone, ['push', '-q', REMOTE_NAME, 'main']);
     const head = git(clone, ['rev-parse', 'HEAD']);
+    // A lane ref as a clone that has published before holds it (an empty lane commit, on origin and
+    // fetched here), so move-remote-ref measures a move, not a first publication.
+    const laneIndex = git(clone, ['hash-object', '-w', '--stdin'], {
+      input: `${JSON.stringify({ version: 1, target: 'main', files: {} }, null, 2)}\n`,
+    });
+    const laneTree = git(clone, ['mktree'], { input: `100644 blob ${laneIndex}\tlanes.json\n` });
+    const laneBaseline = git(clone, ['commit-tree', laneTree, '-m', 'kit: lanes of main (bench baseline)']);
+    git(clone, ['push', '-q', REMOTE_NAME, `${laneBaseline}:refs/kit/lanes/main`]);
     const config = readFileSync(join(clone, '.kit', 'config.yaml'), 'utf8');
     const move = chooseMove(base.params);
     let pushes = 0;
@@ -185,13 +193,13 @@ export async function buildRemoteFixture(base, { runKit, log = () => {} }) {
       git(origin, ['update-ref', 'refs/heads/main', head]);
       git(clone, ['update-ref', `refs/remotes/${REMOTE_NAME}/main`, head]);
       git(clone, ['reset', '-q', '--hard', head]);
-      // lane_store: ref (move-remote-ref) leaves its lane refs here and on origin: gone before every run.
+      // lane_store: ref (move-remote-ref) moves its lane refs here and on origin: back to the baseline.
       for (const [repo, ref] of [
         [origin, 'refs/kit/lanes/main'],
         [clone, 'refs/kit/lanes/main'],
         [clone, `refs/kit/remote-lanes/${REMOTE_NAME}/main`],
       ]) {
-        git(repo, ['update-ref', '-d', ref]);
+        git(repo, ['update-ref', ref, laneBaseline]);
       }
     };
 
