@@ -245,19 +245,7 @@ export class Git {
     if (ids.length === 0) return blobs;
     const result = await this.spawnGit(['cat-file', '--batch'], `${ids.join('\n')}\n`);
     if (result.exitCode !== 0) throw new GitCommandError(['cat-file', '--batch'], result.exitCode, result.stderr);
-    const out = result.stdout;
-    let offset = 0;
-    for (const id of ids) {
-      const headerEnd = out.indexOf(0x0a, offset);
-      if (headerEnd === -1) break;
-      const header = out.toString('utf8', offset, headerEnd);
-      offset = headerEnd + 1;
-      if (header.endsWith(' missing')) continue;
-      const size = Number(header.split(' ')[2]);
-      blobs.set(id, out.subarray(offset, offset + size));
-      offset += size + 1;
-    }
-    return blobs;
+    return parseCatFileBatch(result.stdout, ids);
   }
 
   /**
@@ -739,4 +727,21 @@ export function keptIndexAt(stateDir: string, name: string, commit: string): voi
   } catch {
     // Only a shortcut: without the stamp the next run reads the tree again.
   }
+}
+
+/** `git cat-file --batch` output for these ids (asked in this order): each object's bytes, missing ones left out. */
+export function parseCatFileBatch(out: Buffer, ids: readonly string[]): Map<string, Buffer> {
+  const blobs = new Map<string, Buffer>();
+  let offset = 0;
+  for (const id of ids) {
+    const headerEnd = out.indexOf(0x0a, offset);
+    if (headerEnd === -1) break;
+    const header = out.toString('utf8', offset, headerEnd);
+    offset = headerEnd + 1;
+    if (header.endsWith(' missing')) continue;
+    const size = Number(header.split(' ')[2]);
+    blobs.set(id, out.subarray(offset, offset + size));
+    offset += size + 1;
+  }
+  return blobs;
 }

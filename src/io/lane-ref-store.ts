@@ -25,7 +25,7 @@ import {
 } from '../domain/lane-overlay.js';
 import { ExitCode, KitError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
-import { type Git, GitPlumbing } from './git.js';
+import { type Git, GitPlumbing, parseCatFileBatch } from './git.js';
 import { kitStateDir, type Workspace } from './workspace.js';
 
 /** The lane ref of a target branch, here and on the remote. */
@@ -220,23 +220,6 @@ function parseLsTree(text: string): { path: string; id: string; size: number }[]
   return listing;
 }
 
-/** Parses `git cat-file --batch` output for these ids (in order). */
-function parseBatch(out: Buffer, ids: readonly string[]): Map<string, Buffer> {
-  const blobs = new Map<string, Buffer>();
-  let offset = 0;
-  for (const id of ids) {
-    const headerEnd = out.indexOf(0x0a, offset);
-    if (headerEnd === -1) break;
-    const header = out.toString('utf8', offset, headerEnd);
-    offset = headerEnd + 1;
-    if (header.endsWith(' missing')) continue;
-    const size = Number(header.split(' ')[2]);
-    blobs.set(id, out.subarray(offset, offset + size));
-    offset += size + 1;
-  }
-  return blobs;
-}
-
 function resolveWithGitSync(root: string, ref: string): string | null {
   try {
     const env = { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
@@ -260,7 +243,8 @@ function decodeWithGitSync(root: string, stateDir: string, commit: string): Lane
   const indexText = indexBlob ? git(['cat-file', 'blob', indexBlob.id]).toString('utf8') : null;
   const plan = plannedRead(commit, listing, indexText);
   const ids = [...new Set(plan.blobs.values())];
-  const contents = ids.length > 0 ? parseBatch(git(['cat-file', '--batch'], `${ids.join('\n')}\n`), ids) : new Map();
+  const contents =
+    ids.length > 0 ? parseCatFileBatch(git(['cat-file', '--batch'], `${ids.join('\n')}\n`), ids) : new Map();
   const overlay = decoded(commit, plan, contents);
   writeCachedOverlay(stateDir, overlay);
   return overlay;

@@ -4,10 +4,21 @@
  * over git:// on 127.0.0.1. Everything is real git; nothing is mocked.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { childEnv, git, kit, type KitRun, makeTempDir } from './repo.js';
 
 export const FEATURE = '001-x';
@@ -191,6 +202,28 @@ export interface GitDaemon {
   /** `git://127.0.0.1:<port>/<name>` */
   url(name: string): string;
   stop(): Promise<void>;
+}
+
+/**
+ * A `git daemon` for the enclosing describe block: started once before its tests in a directory of its
+ * own (where makeOrigin({ dir }) puts the bare repositories it serves), stopped and removed after them.
+ * Returns a getter, since the daemon exists only once beforeAll ran.
+ */
+export function useGitDaemon(): () => { daemon: GitDaemon; base: string } {
+  let base = '';
+  let daemon: GitDaemon | undefined;
+  beforeAll(async () => {
+    base = realpathSync(mkdtempSync(join(tmpdir(), 'kit-daemon-')));
+    daemon = await startGitDaemon(base);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+  return () => {
+    if (!daemon) throw new Error('git daemon did not start');
+    return { daemon, base };
+  };
 }
 
 /** Starts `git daemon` serving (and accepting pushes to) every repository below `baseDir`. */

@@ -500,3 +500,33 @@ export function makeSharedRepo(missions: readonly MissionSpec[] = []): TempRepo 
     snapshot: () => snapshotTree(root),
   };
 }
+
+let plannedSerial = 0;
+
+/**
+ * A 3.x mission as finalize-tasks leaves it: every WP seeded genesis → planned (`<id>-work.md`, no
+ * dependencies), status.json rendered.
+ */
+export function plannedMission(dir: string, ids: readonly string[], missionId?: string): MissionSpec {
+  return {
+    dir,
+    meta: missionMeta(dir, missionId ? { mission_id: missionId } : {}),
+    wps: Object.fromEntries(
+      ids.map((id) => [`${id}-work.md`, { work_package_id: id, title: `Work ${id}`, dependencies: [] }]),
+    ),
+    log: ids.map((id, index) =>
+      transition({
+        wp: id,
+        from: 'genesis',
+        to: 'planned',
+        at: isoAt('2026-05-02T09:00:00Z', index, 512_804),
+        id: ulid(2_000_000 + index, ++plannedSerial),
+        slug: dir,
+        actor: 'finalize-tasks',
+        reason: 'canonical bootstrap',
+        ...(missionId ? { missionId } : {}),
+      }),
+    ),
+    statusJson: 'reduced',
+  };
+}

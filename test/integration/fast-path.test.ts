@@ -18,6 +18,19 @@ function write(root: string, path: string, text: string): void {
 const wp = (id: string, lane: string, dependencies: string[] = []) =>
   `---\nwork_package_id: ${id}\ntitle: Work ${id}\nlane: ${lane}\ndependencies: [${dependencies.join(', ')}]\n---\n# ${id}\n`;
 
+/** NODE_OPTIONS that make loading @oclif/core fail: what still works ran on the fast path. */
+function withoutOclif(): Record<string, string> {
+  const dir = makeTempDir('kit-no-oclif-');
+  const hook = `data:text/javascript,${encodeURIComponent(
+    'export async function resolve(specifier, context, next) { if (specifier === "@oclif/core") throw new Error("oclif is blocked"); return next(specifier, context); }',
+  )}`;
+  writeFileSync(
+    join(dir, 'block.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(hook)});\n`,
+  );
+  return { NODE_OPTIONS: `--import=${join(dir, 'block.mjs')}` };
+}
+
 describe('the fast path of check and status --json', () => {
   let root = '';
   beforeAll(() => {
@@ -94,19 +107,6 @@ describe('the fast path of check and status --json', () => {
     stderr: run.stderr,
   });
 
-  /** NODE_OPTIONS that make loading @oclif/core fail: what still works ran on the fast path. */
-  function withoutOclif(): Record<string, string> {
-    const dir = makeTempDir('kit-no-oclif-');
-    const hook = `data:text/javascript,${encodeURIComponent(
-      'export async function resolve(specifier, context, next) { if (specifier === "@oclif/core") throw new Error("oclif is blocked"); return next(specifier, context); }',
-    )}`;
-    writeFileSync(
-      join(dir, 'block.mjs'),
-      `import { register } from 'node:module';\nregister(${JSON.stringify(hook)});\n`,
-    );
-    return { NODE_OPTIONS: `--import=${join(dir, 'block.mjs')}` };
-  }
-
   it('prints what oclif prints, with the same exit code, without loading oclif', async () => {
     const blocked = withoutOclif();
     for (const args of cases) {
@@ -139,19 +139,6 @@ describe('the fast path of kit move', () => {
     execFileSync('git', ['add', '-A'], { cwd: root });
     execFileSync('git', ['commit', '-q', '-m', 'plan'], { cwd: root });
   });
-
-  /** NODE_OPTIONS that make loading @oclif/core fail: what still works ran on the fast path. */
-  function withoutOclif(): Record<string, string> {
-    const dir = makeTempDir('kit-no-oclif-');
-    const hook = `data:text/javascript,${encodeURIComponent(
-      'export async function resolve(specifier, context, next) { if (specifier === "@oclif/core") throw new Error("oclif is blocked"); return next(specifier, context); }',
-    )}`;
-    writeFileSync(
-      join(dir, 'block.mjs'),
-      `import { register } from 'node:module';\nregister(${JSON.stringify(hook)});\n`,
-    );
-    return { NODE_OPTIONS: `--import=${join(dir, 'block.mjs')}` };
-  }
 
   /** A copy of the repository (config and identity included) for one run: a move changes it. */
   function copy(): string {

@@ -1,29 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Clone,
   claimRecord,
   cloneOrigin,
   emptyTree,
   FEATURE,
-  type GitDaemon,
   hasGitDaemon,
   makeOrigin,
   type Origin,
   refsOf,
-  startGitDaemon,
+  useGitDaemon,
   tipIn,
   wpIds,
   branchOf,
@@ -289,21 +279,10 @@ const HAS_DAEMON = hasGitDaemon();
 describe.skipIf(!HAS_DAEMON)(
   `claims through git daemon on 127.0.0.1${HAS_DAEMON ? '' : ' (skipped: this git has no git-daemon in its exec path)'}`,
   () => {
-    let base = '';
-    let daemon: GitDaemon | undefined;
-
-    beforeAll(async () => {
-      base = realpathSync(mkdtempSync(join(tmpdir(), 'kit-daemon-')));
-      daemon = await startGitDaemon(base);
-    });
-
-    afterAll(async () => {
-      await daemon?.stop();
-      if (base) rmSync(base, { recursive: true, force: true });
-    });
+    const served = useGitDaemon();
 
     it('two clones of git://127.0.0.1:<port>/origin.git racing for one WP: exactly one wins', async () => {
-      if (!daemon) throw new Error('git daemon did not start');
+      const { daemon, base } = served();
       const origin = makeOrigin({ wps: ['WP01'], dir: base, url: daemon.url('origin.git') });
       await raceTwo(origin, origin.url);
     });

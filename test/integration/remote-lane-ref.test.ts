@@ -4,17 +4,16 @@
  * merge. Real clones of a real bare repository; every kit step runs as a child process.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MergeResult } from '../../src/services/merge-feature.js';
 import type { StatusResult, StatusWorkPackage } from '../../src/services/status.js';
 import type { SyncResult } from '../../src/services/sync.js';
 import {
   type Clone,
-  type GitDaemon,
-  startGitDaemon,
+  hasGitDaemon,
+  useGitDaemon,
   cloneOrigin,
   FEATURE,
   finishWpInClone,
@@ -26,7 +25,7 @@ import {
   wpIds,
 } from '../helpers/remote.js';
 import { kit, type KitRun, makeTempDir, resultOf } from '../helpers/repo.js';
-import { makeSharedRepo, missionMeta, readLog, reduceLog, transition, ulid, isoAt } from '../helpers/spec-kitty-3.js';
+import { makeSharedRepo, plannedMission, readLog, reduceLog } from '../helpers/spec-kitty-3.js';
 
 const LANE_REF = 'refs/kit/lanes/main';
 const PROTECT_MAIN = `while read old new ref; do
@@ -55,30 +54,6 @@ function wpFileOnOrigin(origin: Origin, wp: string, ref = 'refs/heads/main'): st
 
 function readGit(cwd: string, args: readonly string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** A 3.x mission as finalize-tasks leaves it: every WP genesis → planned, status.json rendered. */
-function plannedMission(dir: string, ids: readonly string[]) {
-  return {
-    dir,
-    meta: missionMeta(dir),
-    wps: Object.fromEntries(
-      ids.map((id) => [`${id}-work.md`, { work_package_id: id, title: `Work ${id}`, dependencies: [] }]),
-    ),
-    log: ids.map((id, index) =>
-      transition({
-        wp: id,
-        from: 'genesis',
-        to: 'planned',
-        at: isoAt('2026-05-02T09:00:00Z', index, 512_804),
-        id: ulid(2_000_000 + index, index + 1),
-        slug: dir,
-        actor: 'finalize-tasks',
-        reason: 'canonical bootstrap',
-      }),
-    ),
-    statusJson: 'reduced' as const,
-  };
 }
 
 function protectedOrigin(wps = 3): Origin {
@@ -340,20 +315,11 @@ describe('lane_store: ref, more', () => {
     }
   });
 
-  describe('through git daemon on 127.0.0.1', () => {
-    let base = '';
-    let daemon: GitDaemon | null = null;
-    beforeAll(async () => {
-      base = realpathSync(mkdtempSync(join(tmpdir(), 'kit-daemon-')));
-      daemon = await startGitDaemon(base);
-    });
-    afterAll(async () => {
-      await daemon?.stop();
-      if (base) rmSync(base, { recursive: true, force: true });
-    });
+  describe.skipIf(!hasGitDaemon())('through git daemon on 127.0.0.1', () => {
+    const served = useGitDaemon();
 
     it('two clones of git://127.0.0.1:<port>/origin.git moving WPs: both moves on the lane ref, main untouched', async () => {
-      if (!daemon) throw new Error('git daemon did not start');
+      const { daemon, base } = served();
       const origin = makeOrigin({ wps: wpIds(2), dir: base, url: daemon.url('origin.git'), laneStore: 'ref' });
       installOriginHook(origin, 'pre-receive', PROTECT_MAIN);
       const a = cloneOrigin(origin.url, 'agent-a');

@@ -19,6 +19,7 @@ import {
   makeSharedRepo,
   missionMeta,
   type MissionSpec,
+  plannedMission,
   readLog,
   reduceLog,
   transition,
@@ -31,33 +32,6 @@ import {
 const T0 = '2026-05-02T09:00:00Z';
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const AT_RE = /^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$/;
-let serial = 0;
-
-/** A 3.x mission as finalize-tasks leaves it: every WP seeded genesis → planned, status.json rendered. */
-function plannedMission(dir: string, ids: readonly string[], missionId?: string): MissionSpec {
-  return {
-    dir,
-    meta: missionMeta(dir, missionId ? { mission_id: missionId } : {}),
-    wps: Object.fromEntries(
-      ids.map((id) => [`${id}-work.md`, { work_package_id: id, title: `Work ${id}`, dependencies: [] }]),
-    ),
-    log: ids.map((id, index) =>
-      transition({
-        wp: id,
-        from: 'genesis',
-        to: 'planned',
-        at: isoAt(T0, index, 512_804),
-        id: ulid(2_000_000 + index, ++serial),
-        slug: dir,
-        actor: 'finalize-tasks',
-        reason: 'canonical bootstrap',
-        ...(missionId ? { missionId } : {}),
-      }),
-    ),
-    statusJson: 'reduced',
-  };
-}
-
 /** A repository with the given missions committed, `.worktrees/` ignored as `kit init` does. */
 function sharedRepo(missions: readonly MissionSpec[]): TempRepo {
   const repo = makeSharedRepo(missions);
