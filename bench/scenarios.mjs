@@ -249,6 +249,18 @@ export const SCENARIOS = [
       'reset to the fixture commit before each run; a run without "published to origin" is an error; measured alternately with git-push',
   },
   {
+    name: 'move-clone-local',
+    fixture: 'remote',
+    args: (ctx) => {
+      const { wp, feature } = need(ctx.remote.move, 'WP for kit move');
+      return ['move', wp, '--feature', feature.slice(0, 3), '--to', 'doing'];
+    },
+    setup: (ctx) => ctx.resetRemoteWithoutRemote(),
+    note:
+      'move-remote without publishing: the same lane change in the same clone, its working-tree config naming no ' +
+      'remote, so move-remote − move-clone-local is what publishing costs (compare with git-push)',
+  },
+  {
     name: 'move-remote-ref',
     fixture: 'remote',
     args: (ctx) => {

@@ -203,6 +203,13 @@ export async function buildRemoteFixture(base, { runKit, log = () => {} }) {
       }
     };
 
+    /** reset(), then the clone's config names no remote (in its working tree): the same move, kept here. */
+    const resetWithoutRemote = () => {
+      reset();
+      const path = join(clone, '.kit', 'config.yaml');
+      writeFileSync(path, readFileSync(path, 'utf8').replace(/^remote:.*$/m, 'remote:'));
+    };
+
     /** reset(), then the clone's config says lane_store: ref (in its working tree; main is not touched). */
     const resetForLaneRef = () => {
       reset();
@@ -259,6 +266,7 @@ export async function buildRemoteFixture(base, { runKit, log = () => {} }) {
       close: daemon.stop,
       reset,
       resetForLaneRef,
+      resetWithoutRemote,
       preparePush,
     };
   } catch (error) {

@@ -249,6 +249,8 @@ export const FIXTURES = {
         resetRemote: remote.reset,
         /** resetRemote(), then the clone's working-tree config says lane_store: ref. */
         resetRemoteForLaneRef: remote.resetForLaneRef,
+        /** resetRemote(), then the clone's working-tree config names no remote. */
+        resetRemoteWithoutRemote: remote.resetWithoutRemote,
         /** resetRemote(), then a new commit like kit move's on the fixture commit, under PUSH_REF; its sha. */
         preparePush: remote.preparePush,
         pushRef: PUSH_REF,
