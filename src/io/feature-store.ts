@@ -3,7 +3,6 @@
  * Spec Kitty has used (flat `tasks/WPnn-x.md` with the lane in frontmatter, and the older
  * `tasks/<lane>/WPnn-x.md`). Problems are collected, never thrown, so `kit check` can report them all.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -25,9 +24,9 @@ import { type FeatureLaneStatus, readFeatureLaneStatus } from '../domain/status-
 import { interpretWorkPackage, type WorkPackage } from '../domain/work-package.js';
 import { LANES } from '../lanes/lane.js';
 import { MAX_TEXT_FILE_BYTES, toRepoPath } from './files.js';
-import { FrontmatterCache } from './frontmatter-cache.js';
+import { FrontmatterCache, gitBlobId } from './frontmatter-cache.js';
 import { checkedOutBranchOnDisk } from './checkout.js';
-import { laneOverlayForReads } from './lane-ref-store.js';
+import { laneOverlayForReads, usesLaneRef } from './lane-ref-store.js';
 import { GitPlumbing } from './git.js';
 import { kitStateDir, mainCheckoutBranch, type Workspace } from './workspace.js';
 
@@ -283,7 +282,7 @@ function laneOverlays(
 ): (target: string | null | undefined) => LaneOverlay {
   const seen = new Map<string, LaneOverlay>();
   return (target) => {
-    if (workspace.config.laneStore !== 'ref') return EMPTY_LANE_OVERLAY;
+    if (!usesLaneRef(workspace.config)) return EMPTY_LANE_OVERLAY;
     const branch = target?.trim() || checkedOut();
     if (!branch) return EMPTY_LANE_OVERLAY;
     let overlay = seen.get(branch);
@@ -293,12 +292,6 @@ function laneOverlays(
     }
     return overlay;
   };
-}
-
-/** A content id for a lane ref copy, as git would name the blob (only a cache key here). */
-function blobIdOf(content: string): string {
-  const bytes = Buffer.from(content, 'utf8');
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
 /** A feature's files with the lane ref's copies (lane_store: ref) put over the target's. */
@@ -328,14 +321,15 @@ function withLaneCopies(
       folder: match[1] ?? null,
       size: bytes.length,
       stat: null,
-      blobId: blobIdOf(copy.content),
+      blobId: gitBlobId(bytes),
       bytes: () => bytes,
     });
   }
   const log = overlay.entries.get(logPath);
   const snapshot = overlay.entries.get(snapshotPath);
   if (!log && !snapshot) return { entries: [...byPath.values()], status };
-  const id = (copy: typeof log) => (copy ? (copy.content === null ? '-' : blobIdOf(copy.content)) : '=');
+  const id = (copy: typeof log) =>
+    copy ? (copy.content === null ? '-' : gitBlobId(Buffer.from(copy.content, 'utf8'))) : '=';
   return {
     entries: [...byPath.values()],
     status: {

@@ -24,9 +24,15 @@ import {
   renderLaneOverlayIndex,
 } from '../domain/lane-overlay.js';
 import { ExitCode, KitError } from '../errors.js';
+import type { KitConfig } from './config.js';
 import { writeFileAtomic } from './files.js';
 import { type Git, GitPlumbing, parseCatFileBatch } from './git.js';
 import { kitStateDir, type Workspace } from './workspace.js';
+
+/** Whether lane changes are commits on kit's lane ref (`lane_store: ref`; not with commitLaneChanges: false). */
+export function usesLaneRef(config: Pick<KitConfig, 'laneStore' | 'commitLaneChanges'>): boolean {
+  return config.laneStore === 'ref' && config.commitLaneChanges;
+}
 
 /** The lane ref of a target branch, here and on the remote. */
 export function laneRefName(target: string): string {
@@ -83,7 +89,7 @@ export async function readRef(workspace: Pick<Workspace, 'commonDir' | 'git'>, r
  * Synchronous, so the planning reads (`kit check`) can use it as they are.
  */
 export function laneOverlayForReads(workspace: Workspace, target: string | null): LaneOverlay {
-  if (workspace.config.laneStore !== 'ref' || !workspace.config.commitLaneChanges || !target) {
+  if (!usesLaneRef(workspace.config) || !target) {
     return EMPTY_LANE_OVERLAY;
   }
   const commit = existsSync(join(workspace.commonDir, 'reftable'))

@@ -10,7 +10,6 @@
  * refused, exactly as on one machine). Commits are combined, never overwritten: the new commit has both
  * lines as parents, so nothing either clone recorded becomes unreachable.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type LaneOverlayEntry, unionEventLog } from '../domain/lane-overlay.js';
 import { KitError, LaneMovedError } from '../errors.js';
 import { GitPlumbing } from './git.js';
@@ -24,11 +23,10 @@ import {
   sameLaneEntry,
   writeLaneCommit,
 } from './lane-ref-store.js';
-import { fetchRef, pushRefWithLease } from './remote.js';
+import { fetchRef, pauseBeforeRetry, PUBLISH_ATTEMPTS, pushRefWithLease } from './remote.js';
 import type { LaneFileChange, LaneFilesResult, LaneFilesWrite, LanePublication } from './work-package-store.js';
 import type { Workspace } from './workspace.js';
 
-const PUBLISH_ATTEMPTS = 12;
 const STATUS_LOG_SUFFIX = '/status.events.jsonl';
 const STATUS_SNAPSHOT_SUFFIX = '/status.json';
 
@@ -235,7 +233,7 @@ async function publishLaneRef(
       };
     }
     if (outcome.kind === 'offline' || outcome.kind === 'refused') return unpublished(outcome.reason);
-    await sleep(Math.random() * 40 * (attempt + 1));
+    await pauseBeforeRetry(attempt);
     const fetched = await fetchRef(workspace.git, remote, ref, tracking);
     if (fetched.kind === 'offline') return unpublished(fetched.reason);
     seen = fetched.tip;

@@ -13,6 +13,18 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing, type Git } from './git.js';
 import { withLock } from './lock.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Rounds of fetch and re-apply when other clones publish lane changes at the same moment (both lane
+ * stores): each round one of them wins, so this covers a dozen clones moving at once.
+ */
+export const PUBLISH_ATTEMPTS = 12;
+
+/** A short random pause before the next round, growing with the round, so racing clones spread out. */
+export function pauseBeforeRetry(attempt: number): Promise<void> {
+  return sleep(Math.random() * 40 * (attempt + 1));
+}
 
 export type PushOutcome =
   | { kind: 'pushed' }

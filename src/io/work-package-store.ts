@@ -17,11 +17,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, KitError, LaneMovedError } from '../errors.js';
 import { checkoutGitDir } from './checkout.js';
 import { commitOnLaneRef } from './lane-ref-writes.js';
-import { readRef } from './lane-ref-store.js';
+import { readRef, usesLaneRef } from './lane-ref-store.js';
 import { writeFileAtomic } from './files.js';
 import { GitPlumbing, keptIndexAt } from './git.js';
 import { withLock } from './lock.js';
-import { fetchBranch, onlyLaneCommits, pushWithLease } from './remote.js';
+import { fetchBranch, onlyLaneCommits, pauseBeforeRetry, PUBLISH_ATTEMPTS, pushWithLease } from './remote.js';
 import { kitStateDir, type Workspace } from './workspace.js';
 
 export interface WorkPackageWrite {
@@ -94,11 +94,6 @@ export interface LaneFilesResult {
 }
 
 const LANE_LOCK = 'lanes';
-/**
- * Rounds of fetch and re-apply when other clones publish lane changes at the same moment: each round one
- * of them wins, so this covers a dozen clones moving at once; a short random pause spreads the retries.
- */
-const PUBLISH_ATTEMPTS = 12;
 const LOCK_TIMEOUT_MS = 60_000;
 
 export async function writeWorkPackage(workspace: Workspace, write: WorkPackageWrite): Promise<WorkPackageWriteResult> {
@@ -132,7 +127,7 @@ export async function writeLaneFiles(workspace: Workspace, write: LaneFilesWrite
     () =>
       !workspace.config.commitLaneChanges
         ? editInPlace(workspace, write)
-        : workspace.config.laneStore === 'ref' && write.store !== 'target'
+        : usesLaneRef(workspace.config) && write.store !== 'target'
           ? commitOnLaneRef(workspace, write, stateDir)
           : commitOnTarget(workspace, write, stateDir),
     { timeoutMs: LOCK_TIMEOUT_MS },
@@ -352,7 +347,7 @@ async function publishLaneCommit(
     if (outcome.kind === 'offline' || outcome.kind === 'refused') {
       return { remote, published: false, reason: outcome.reason, commit: null };
     }
-    await sleep(Math.random() * 40 * (attempt + 1));
+    await pauseBeforeRetry(attempt);
     const fetched = await fetchBranch(workspace.git, remote, branch);
     if (fetched.kind === 'offline') return { remote, published: false, reason: fetched.reason, commit: null };
     if (fetched.tip === null)

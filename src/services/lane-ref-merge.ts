@@ -7,20 +7,16 @@
  */
 import type { Feature } from '../domain/feature.js';
 import { GitPlumbing } from '../io/git.js';
-import { localLaneOverlay, laneRefName, remoteLaneRefName } from '../io/lane-ref-store.js';
+import { localLaneOverlay, laneRefName, remoteLaneRefName, usesLaneRef } from '../io/lane-ref-store.js';
 import { settleLaneCopies, syncLaneRef } from '../io/lane-ref-writes.js';
 import { fetchRef } from '../io/remote.js';
 import { type LaneFileChange, withLaneLock, writeLaneFiles } from '../io/work-package-store.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 
-export function usesLaneRef(workspace: Workspace): boolean {
-  return workspace.config.laneStore === 'ref' && workspace.config.commitLaneChanges;
-}
-
 /** Fetches the remote's lane ref and takes or publishes it; a warning when that could not be done. */
 export async function catchUpLaneRef(workspace: Workspace, target: string): Promise<string | null> {
   const remote = workspace.config.remote;
-  if (!remote || !usesLaneRef(workspace)) return null;
+  if (!remote || !usesLaneRef(workspace.config)) return null;
   const fetched = await fetchRef(workspace.git, remote, laneRefName(target), remoteLaneRefName(remote, target));
   if (fetched.kind === 'offline') {
     return `${remote} could not be reached (${fetched.reason}): the merge uses the lanes recorded here`;

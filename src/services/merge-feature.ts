@@ -24,7 +24,8 @@ import { withLock } from '../io/lock.js';
 import { kitStateDir, type Workspace } from '../io/workspace.js';
 import { loadLaneState } from '../io/feature-store.js';
 import { recordStatusLaneChanges } from './status-lane-change.js';
-import { catchUpLaneRef, usesLaneRef, writeLanesIntoTarget } from './lane-ref-merge.js';
+import { catchUpLaneRef, writeLanesIntoTarget } from './lane-ref-merge.js';
+import { usesLaneRef } from '../io/lane-ref-store.js';
 import {
   claimRef,
   deleteIfUnchanged,
@@ -136,7 +137,7 @@ export async function mergeFeature(workspace: Workspace, input: MergeInput): Pro
   const targetBranch = await targetBranchOf(workspace, feature);
   // lane_store: ref: the lanes other clones published decide what is ready, so they come first.
   const laneWarning = input.abort ? null : await catchUpLaneRef(workspace, targetBranch);
-  if (usesLaneRef(workspace) && !input.abort) {
+  if (usesLaneRef(workspace.config) && !input.abort) {
     [feature] = await loadLaneState(workspace, [featureDir]);
     if (!feature) throw new Error(`feature ${featureDir.name} vanished while loading`);
   }
@@ -898,7 +899,7 @@ async function finishLanded(
     );
     if (recorded) warnings.push(recorded);
   }
-  if (usesLaneRef(workspace)) warnings.push(...(await recordLanesInTarget(context)));
+  if (usesLaneRef(workspace.config)) warnings.push(...(await recordLanesInTarget(context)));
   const cleanup = context.keepWorktrees ? null : await cleanUp(context, state.planned);
   removeMergeState(workspace, feature.name);
   return {

@@ -14,7 +14,7 @@ import {
 import { GitPlumbing } from '../io/git.js';
 import { pushFastForward, releaseClaim } from '../io/remote.js';
 import { type LanePublication, writeWorkPackage } from '../io/work-package-store.js';
-import { laneRefName } from '../io/lane-ref-store.js';
+import { laneRefName, usesLaneRef } from '../io/lane-ref-store.js';
 import type { Workspace } from '../io/workspace.js';
 import { LANES, type Lane, parseLane } from '../lanes/lane.js';
 import { kitLaneOfStatus, STATUS_LANES } from '../domain/status-log.js';
@@ -61,7 +61,7 @@ export interface MoveResult {
 }
 
 function laneRefOf(workspace: Workspace, target: string): string | null {
-  return workspace.config.laneStore === 'ref' && workspace.config.commitLaneChanges ? laneRefName(target) : null;
+  return usesLaneRef(workspace.config) ? laneRefName(target) : null;
 }
 
 /** Who is acting, for history entries: --agent, else $KIT_AGENT, else the OS user. */
