@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RestackResult } from '../../src/services/restack.js';
 import {
   commitFile,
   committedWp,
@@ -16,27 +17,6 @@ import {
 import { cloneOrigin, makeOrigin, tipIn } from '../helpers/remote.js';
 import { git, resultOf } from '../helpers/repo.js';
 import { isoAt, makeSharedRepo, missionMeta, transition, ulid } from '../helpers/spec-kitty-3.js';
-
-interface RestackJson {
-  feature: string;
-  dryRun: boolean;
-  steps: {
-    wp: string;
-    outcome: string;
-    onto: string[];
-    from: string;
-    to: string | null;
-    base: string | null;
-    commits: number;
-    worktree: string | null;
-    archiveRef: string | null;
-    reason: string | null;
-    published: boolean | null;
-  }[];
-  conflict: { wp: string; onto: string[]; commit: { sha: string } | null; files: { path: string }[] } | null;
-  recordedIn: string | null;
-  hint: string | null;
-}
 
 const CHAIN: readonly WpSpec[] = [
   { id: 'WP01', title: 'Core' },
@@ -95,7 +75,7 @@ exit 0
 
 async function restack(fx: FeatureRepo, args: readonly string[] = []) {
   const run = await fx.repo.kit(['restack', '--json', ...args]);
-  return { run, result: resultOf<RestackJson>(run) };
+  return { run, result: resultOf<RestackResult>(run) };
 }
 
 describe('kit restack', () => {
@@ -543,7 +523,7 @@ describe('kit restack', () => {
 
     const run = await clone.kit(['restack', '--json']);
     expectSuccess(run, 'kit restack with a remote');
-    const step = resultOf<RestackJson>(run).steps.find((candidate) => candidate.wp === 'WP02');
+    const step = resultOf<RestackResult>(run).steps.find((candidate) => candidate.wp === 'WP02');
     expect(step?.outcome).toBe('restacked');
     expect(step?.published).toBe(true);
     expect(tipIn(origin.path, 'refs/heads/001-x-WP02')).toBe(step?.to);
@@ -616,7 +596,7 @@ describe('kit restack', () => {
 
     const run = await repo.kit(['restack', '--json', '--feature', dir]);
     expectSuccess(run, 'kit restack');
-    expect(resultOf<RestackJson>(run).steps.map((step) => step.outcome)).toEqual(['up-to-date', 'restacked']);
+    expect(resultOf<RestackResult>(run).steps.map((step) => step.outcome)).toEqual(['up-to-date', 'restacked']);
     expect(repo.git(['diff', '--name-only', before, 'main']).trim()).toBe(`kitty-specs/${dir}/tasks/WP02-parser.md`);
     const wp02 = frontmatterOf(repo.git(['show', `main:kitty-specs/${dir}/tasks/WP02-parser.md`]));
     expect(wp02.base_commit).toBe(root);
